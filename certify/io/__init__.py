@@ -1,0 +1,1 @@
+"""Input and output at the user boundary: validation, loaders, digests of loaded inputs."""
