@@ -5,7 +5,9 @@ Messages name the input, what was found, what was expected, and the fix.
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -107,3 +109,73 @@ def check_lambda(lam: object, where: str = "verify") -> Fraction:
         raise InputError(f"The 'lam' argument of {where} must be a positive rational such as "
                          f"'1/10'. Got {lam!r} instead (lam <= 0).")
     return value
+
+
+def check_path(path: object, what: str = "input file") -> Path:
+    """Return ``path`` as a :class:`~pathlib.Path` to an existing regular file, or raise InputError.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+    what : str, default="input file"
+        What the file holds, for the message (e.g. ``"data file"``).
+    """
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"The path of the {what} must be a str or os.PathLike. Got {path!r} instead.")
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} {str(p)!r} does not exist (looked for {str(p.absolute())!r}); "
+                         "check the path and the working directory.")
+    if p.is_dir():
+        raise InputError(f"{what} {str(p)!r} is a directory; give the path of a file inside it.")
+    return p
+
+
+def check_pattern_matrix(D: object, name: str = "D") -> np.ndarray:
+    """Return an activation-pattern matrix as uint8 (n, P) with entries 0/1, or raise InputError.
+
+    Parameters
+    ----------
+    D : array of shape (n, P)
+        Column ``p`` is the 0/1 indicator of the samples active in pattern ``p``. Integer,
+        bool or float arrays are accepted when every entry is exactly 0 or 1.
+    name : str, default="D"
+        Name of the input, for messages.
+    """
+    arr = np.asarray(D)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise InputError(f"{name} must be a 0/1 matrix (bool, integer or float), got dtype {arr.dtype}.")
+    if arr.ndim != 2:
+        raise InputError(f"{name} must be 2-D (n, P) with one column per pattern, got shape {arr.shape}. "
+                         f"Reshape a single pattern with {name}.reshape(-1, 1).")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {arr.shape}): need at least one sample and one pattern.")
+    bad = (arr != 0) & (arr != 1)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputError(f"{name} must contain only 0 and 1, found {arr[idx].item()!r} at index {idx} "
+                         f"({int(bad.sum())} such entries in all); threshold it, e.g. "
+                         f"({name} > 0).astype(np.uint8).")
+    return np.ascontiguousarray(arr.astype(np.uint8))
+
+
+def check_gates(G: object, name: str = "G") -> np.ndarray:
+    """Return a gate matrix as float64 (d, P), finite, or raise InputError.
+
+    Parameters
+    ----------
+    G : array of shape (d, P)
+        Column ``p`` is a gate vector ``g``; its pattern is ``1[X g > 0]``. ``d`` counts the
+        ones column when the problem has a first-layer bias.
+    name : str, default="G"
+        Name of the input, for messages.
+    """
+    arr = _as_float_array(G, name)
+    if arr.ndim != 2:
+        raise InputError(f"{name} must be 2-D (d, P) with one gate vector per column, got shape "
+                         f"{arr.shape}. Reshape a single gate with {name}.reshape(-1, 1).")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {arr.shape}): need at least one row and one gate.")
+    _check_finite(arr, name)
+    return np.ascontiguousarray(arr)

@@ -1,0 +1,24 @@
+"""Check of the *objective* claim (proofs/objective.md).
+
+Accept iff the claimed ``objective``, ``loss`` and ``penalty`` equal, exactly, the values
+recomputed from the inputs: ``loss = 1/2 ||f(X) - y||^2``,
+``penalty = (lam/2) sum_j (||W1_j||^2 + w2_j^2)``, ``objective = loss + penalty``.
+"""
+
+from __future__ import annotations
+
+from certify.check.fields import rational_field, require_keys
+from certify.check.verdict import Reject
+from certify.exact.context import ExactContext
+from certify.exact.rational import format_rational
+
+
+def check_objective(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
+    require_keys(claim, {"id", "type", "objective", "loss", "penalty"})
+    ev = ctx.evaluation
+    for key, actual in (("loss", ev.loss), ("penalty", ev.penalty), ("objective", ev.objective)):
+        claimed = rational_field(claim, key)
+        if claimed != actual:
+            raise Reject(f"{key}: claimed {format_rational(claimed)} but recomputed "
+                         f"{format_rational(actual)} (difference {float(claimed - actual):.3e})")
+    return {"objective": format_rational(ev.objective)}

@@ -1,0 +1,42 @@
+"""Correlation vectors and cone multipliers, theory.md §3.
+
+For the cone ``K = {u : A u >= 0}`` with ``A = (2D - I) X`` and a vector ``g``:
+``Pi_K(g) = g + A^T mu*`` with ``mu* = argmin_{mu >= 0} ||g + A^T mu||`` (Moreau; one
+non-negative least squares). For *any* ``mu >= 0``,
+``max_{u in K, ||u|| <= 1} <g, u> <= ||g + A^T mu||`` (the one-cone bound), so rounding
+``mu*`` to any non-negative rational keeps a valid bound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import nnls
+
+
+def cone_rows(X: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """``A = (2D - I) X`` for a 0/1 pattern (zero rows of X give zero constraints)."""
+    return (2.0 * pattern - 1.0)[:, None] * X
+
+
+def cone_multipliers(g: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``mu >= 0`` minimizing ``||g + A^T mu||`` (float NNLS over the non-zero rows of A).
+
+    Any non-negative result gives a valid bound, so solver inaccuracy costs tightness only.
+    """
+    n = A.shape[0]
+    mu = np.zeros(n)
+    if not np.any(g):
+        return mu
+    norms = np.linalg.norm(A, axis=1)
+    live = norms > 0
+    if not live.any():
+        return mu
+    idx = np.flatnonzero(live)
+    sol, _ = nnls(A[idx].T, -g, maxiter=max(50, 5 * len(idx)))
+    mu[idx] = np.maximum(sol, 0.0)
+    return mu
+
+
+def correlation_vector(g: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``v = Pi_K(g)``, the projection of ``g`` onto ``K = {u : A u >= 0}``."""
+    return g + A.T @ cone_multipliers(g, A)
