@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from certify.certificates import certificate
+from certify.certificates.goldstein import goldstein_claim
 from certify.certificates.gap import gap_claim, given_scope_spec, own_scope_spec
 from certify.certificates.objective import objective_claim
 from certify.certificates.stationarity import stationarity_claim
@@ -51,6 +52,8 @@ class VerificationResult:
         Certified bound on the squared stationarity measure.
     scope : str
         ``"own"`` or ``"given"``.
+    goldstein_sq, goldstein_radius_sq : Fraction or None
+        Certified Goldstein stationarity bound and squared radius (None if not produced).
     """
 
     certificate: dict
@@ -59,6 +62,8 @@ class VerificationResult:
     gap: Fraction
     grad_sq: Fraction
     scope: str
+    goldstein_sq: Fraction | None = None
+    goldstein_radius_sq: Fraction | None = None
 
     @property
     def relative_gap(self) -> float:
@@ -136,6 +141,9 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
         scope, plist = given_scope_spec(ctx, given_pattern_strings(problem, patterns))
     claims = [objective_claim(ctx), stationarity_claim(ctx),
               gap_claim(ctx, X, residual, scope, plist, progress)]
+    goldstein = goldstein_claim(ctx, X, W1, network.w2, kink_tol)
+    if goldstein is not None:
+        claims.append(goldstein)
     diagnostics = {
         "certified": False,
         "near_kink": {"tolerance": kink_tol,
@@ -146,6 +154,8 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
     }
     doc = certificate.build(problem, network.digest(), network.width, claims, diagnostics)
     gap = claims[2]
-    return VerificationResult(doc, ctx.evaluation.objective, parse_rational(gap["lower_bound"]),
-                              parse_rational(gap["gap"]), parse_rational(claims[1]["grad_sq_bound"]),
-                              scope["kind"])
+    return VerificationResult(
+        doc, ctx.evaluation.objective, parse_rational(gap["lower_bound"]), parse_rational(gap["gap"]),
+        parse_rational(claims[1]["grad_sq_bound"]), scope["kind"],
+        None if goldstein is None else parse_rational(goldstein["grad_sq_bound"]),
+        None if goldstein is None else parse_rational(goldstein["radius_sq"]))

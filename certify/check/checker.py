@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 from certify.check.fields import require_keys
 from certify.check.gap import check_gap
+from certify.check.goldstein import check_goldstein
 from certify.check.objective import check_objective
 from certify.check.stationarity import check_stationarity
 from certify.check.verdict import CheckReport, ClaimVerdict, Reject
@@ -30,6 +31,7 @@ CHECKS: dict[str, Callable[[dict, ExactContext, dict], dict]] = {
     "objective": check_objective,
     "stationarity": check_stationarity,
     "subsampled_gap": check_gap,
+    "stationarity_goldstein": check_goldstein,
 }
 
 _TOP_KEYS = {"format", "version", "conventions", "inputs", "claims", "diagnostics", "producer"}

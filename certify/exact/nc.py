@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import mul
 
 import flint
 
@@ -59,16 +60,19 @@ def evaluate(X: DyadicMatrix, y: DyadicMatrix, W1: DyadicMatrix, w2: DyadicMatri
     pre = X.mat * W1.mat  # value = pre / 2^(sx + sw)
     pre_shift = X.shift + W1.shift
     flat = [int(v) for v in pre.entries()]
-    relu = flint.fmpz_mat(n, m, [v if v > 0 else 0 for v in flat])
-    fit = relu * w2.mat  # over 2^(pre_shift + s2)
+    relu = [v if v > 0 else 0 for v in flat]
+    w2n = [int(v) for v in w2.mat.entries()]
+    # f(X)_k = sum_j relu_kj w2_j in Python integers: cheaper than building an n x m
+    # fmpz_mat from relu for one matrix-vector product. Over 2^(pre_shift + s2).
+    fit = [sum(map(mul, relu[k * m:(k + 1) * m], w2n)) for k in range(n)]
     fit_shift = pre_shift + w2.shift
     shift = max(fit_shift, y.shift)
-    fit_num = [int(v) << (shift - fit_shift) for v in fit.entries()]
+    fit_num = [v << (shift - fit_shift) for v in fit]
     y_num = [int(v) << (shift - y.shift) for v in y.mat.entries()]
     res = [yv - fv for yv, fv in zip(y_num, fit_num)]
     loss = Fraction(sum(v * v for v in res), 2 << (2 * shift))
     sq_w1 = sum(int(v) ** 2 for v in W1.mat.entries())
-    sq_w2 = sum(int(v) ** 2 for v in w2.mat.entries())
+    sq_w2 = sum(v * v for v in w2n)
     penalty = lam / 2 * (Fraction(sq_w1, 1 << (2 * W1.shift)) + Fraction(sq_w2, 1 << (2 * w2.shift)))
     rows = [flat[i * m:(i + 1) * m] for i in range(n)]
     return ExactEvaluation(rows, pre_shift, fit_num, res, shift, loss, penalty, loss + penalty)
@@ -108,33 +112,37 @@ def gradient(X: DyadicMatrix, W1: DyadicMatrix, w2: DyadicMatrix, lam: Fraction,
     ``dNC/dW1_j = w2_j sum_k 1[x_k^T W1_j > 0] e_k x_k + lam W1_j``.
     At a tie (``x_k^T W1_j = 0``) this is the one-sided derivative that leaves ``x_k``
     out; :func:`tie_directions` gives the other side.
+    ``ev`` must be :func:`evaluate` of the same ``X``, ``W1``, ``w2`` (only its signs of
+    ``X W1`` and its residual are read).
     """
     n, m = X.shape[0], W1.shape[1]
+    d = W1.shape[0]
     e = [-v for v in ev.res_num]  # f - y over 2^res_shift
     w2n = [int(v) for v in w2.mat.entries()]
-    # E[k][j] = 1[pre > 0] e_k w2_j, over 2^(res_shift + s2)
-    E = []
-    relu = []
+    # G = X^T (D * e), D[k][j] = 1[x_k^T W1_j > 0]: G[i][j] = sum_{k: pre_kj > 0} e_k x_ki,
+    # over 2^(sx + res_shift). Computed as (diag(e) X)^T D, so that only the n x d matrix
+    # diag(e) X and the 0/1 matrix D are built, not an n x m matrix of large integers.
+    mask = flint.fmpz_mat(n, m, [1 if v > 0 else 0 for row in ev.preact for v in row])
+    xn = [int(v) for v in X.mat.entries()]
+    xe = []
     for k in range(n):
-        row = ev.preact[k]
-        ek = e[k]
-        E.extend(ek * w2n[j] if row[j] > 0 else 0 for j in range(m))
-        relu.extend(v if v > 0 else 0 for v in row)
-    Xt = X.mat.transpose()
-    g1 = Xt * flint.fmpz_mat(n, m, E)  # over 2^(sx + res_shift + s2)
+        xe.extend(map(e[k].__mul__, xn[k * d:(k + 1) * d]))
+    G = [int(v) for v in (flint.fmpz_mat(n, d, xe).transpose() * mask).entries()]
+    # dNC/dW1_ij - lam W1_ij = w2_j G_ij, over 2^(sx + res_shift + s2)
+    g1e = [G[i * m + j] * w2n[j] for i in range(d) for j in range(m)]
     g1_shift = X.shift + ev.res_shift + w2.shift
-    g2 = flint.fmpz_mat(n, m, relu).transpose() * flint.fmpz_mat(n, 1, e)  # over 2^(pre_shift + res_shift)
+    # dNC/dw2_j - lam w2_j = sum_k (x_k^T W1_j)_+ e_k = sum_i W1_ij G_ij,
+    # over 2^(sx + sw + res_shift) = 2^(pre_shift + res_shift)
+    w1e = [int(v) for v in W1.mat.entries()]
+    g2 = [sum(w1e[i * m + j] * G[i * m + j] for i in range(d)) for j in range(m)]
     g2_shift = ev.preact_shift + ev.res_shift
     p, q = lam.numerator, lam.denominator
     t1 = max(g1_shift, W1.shift)
-    d = W1.shape[0]
-    g1e = [int(v) for v in g1.entries()]
-    w1e = [int(v) for v in W1.mat.entries()]
     num1 = [g * q << (t1 - g1_shift) for g in g1e]
     num1 = [a + (p * w << (t1 - W1.shift)) for a, w in zip(num1, w1e)]
     t2 = max(g2_shift, w2.shift)
-    num2 = [(int(g) * q << (t2 - g2_shift)) + (p * w << (t2 - w2.shift))
-            for g, w in zip(g2.entries(), w2n)]
+    num2 = [(g * q << (t2 - g2_shift)) + (p * w << (t2 - w2.shift))
+            for g, w in zip(g2, w2n)]
     dW1 = [num1[i * m:(i + 1) * m] for i in range(d)]
     return ExactGradient(dW1, q << t1, num2, q << t2)
 

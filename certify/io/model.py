@@ -291,16 +291,21 @@ def _torch_load(path: Path, where: str) -> object:
                 f"refusing to load {where}: it holds a whole pickled nn.Module ({target}), which only "
                 f"loads with weights_only=False, i.e. by running code from the file. Instead, "
                 f"{_TORCH_HOW}.") from None
-        found = (f"unpickling it would call {target}" if target
-                 else "it holds data that torch's weights_only unpickler rejects")
+        if target:
+            found = f"unpickling it would call {target}"
+        else:
+            detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n|$)", str(exc))
+            found = ("torch's weights_only unpickler rejects it"
+                     + (f" ({detail.group(1)})" if detail else "")
+                     + ": it is corrupt, not a PyTorch file, or holds objects other than tensors")
         raise FormatError(
             f"refusing to load {where}: {found}; certify loads PyTorch files with weights_only=True "
             f"so that no code from the file runs. If this is a model saved with torch.save(model), "
             f"{_TORCH_HOW}.") from None
     except Exception as exc:  # torch raises RuntimeError, KeyError, EOFError ... on corrupt files
-        raise FormatError(f"{where} is not a readable PyTorch file ({type(exc).__name__}: "
-                          f"{(str(exc).splitlines() or [''])[0]}); it may be truncated or corrupt. "
-                          "Write it again with torch.save(model.state_dict(), path).") from None
+        reason = ": ".join([type(exc).__name__, *str(exc).splitlines()[:1]])
+        raise FormatError(f"{where} is not a readable PyTorch file ({reason}); it may be truncated or "
+                          "corrupt. Write it again with torch.save(model.state_dict(), path).") from None
 
 
 def _is_layer_key(key: object) -> bool:

@@ -1,0 +1,217 @@
+"""Command line: ``certify verify``, ``certify check``, ``certify demo``.
+
+Exit codes
+----------
+0  success (``check``: every claim accepted)
+1  ``check``: at least one claim rejected
+2  bad input or usage: a file, shape, value or option is wrong (the message names it)
+3  a budget was exceeded (e.g. too many exact ties for the own-pattern scope)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from certify import __version__
+from certify.errors import BudgetError, CertifyError
+
+EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUDGET = 0, 1, 2, 3
+
+EPILOG = """exit codes: 0 success / all claims accepted, 1 some claim rejected (check),
+2 bad input or usage, 3 budget exceeded.
+Scaling: NC = 1/2 sum (f(x_k) - y_k)^2 + (lam/2) sum_j (||W1_j||^2 + w2_j^2); use
+--convention to convert lam from 'mean' (1/(2n) loss, scnn) or 'mse' (PyTorch MSELoss with
+weight_decay=lam)."""
+
+
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, metavar="FILE",
+                   help="data set: .npz with arrays X (n, d) and y (n,), or .csv (last column the target)")
+    p.add_argument("--target-column", type=int, default=-1, metavar="J",
+                   help="CSV only: index of the target column (default: last)")
+    p.add_argument("--model", required=True, metavar="FILE",
+                   help="network: .npz / .safetensors with W1 (d, m), w2 (m,), optional b1 (m,); "
+                        "or a PyTorch state_dict (.pt/.pth) of Linear(d, m) -> ReLU -> Linear(m, 1)")
+    p.add_argument("--format", choices=["npz", "safetensors", "torch"], default=None,
+                   help="model file format (default: from the extension)")
+    p.add_argument("--patterns", metavar="FILE", default=None,
+                   help=".npz with a 0/1 matrix D (n, P) or gates G (d, P) (d counts the bias column "
+                        "when --bias is given): verify against this pattern set instead of the "
+                        "network's own patterns")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="certify", description="Exact verification and certification of two-layer ReLU networks.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"certify {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser(
+        "verify", help="certify objective, stationarity and the sub-sampled optimality gap",
+        description="Write a certificate (JSON) with exact claims about a trained network: its "
+                    "objective NC, its stationarity measure (and a Goldstein measure that accounts "
+                    "for nearby kinks), and an upper bound on NC minus the optimum of the convex "
+                    "program over a pattern scope (the network's own exact activation patterns, "
+                    "or --patterns). The gap is relative to that scope, NOT a global optimality "
+                    "claim.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_inputs(v)
+    v.add_argument("--lam", required=True, metavar="L",
+                   help="regularization strength, > 0; read exactly ('0.1' is 1/10; '1/10' works too)")
+    v.add_argument("--convention", choices=["certify", "mean", "mse"], default="certify",
+                   help="scaling of --lam: certify (default; 1/2 sum loss, lam/2 penalty), mean "
+                        "(1/(2n) sum loss: lam*n), mse (1/n sum loss: lam*n/2)")
+    v.add_argument("--bias", action="store_true",
+                   help="first-layer bias: append a ones column to X; the model must have b1, which "
+                        "is regularized like W1")
+    v.add_argument("--max-ties", type=int, default=12, metavar="T",
+                   help="budget: a neuron exactly on more than T data hyperplanes makes the own "
+                        "scope (2^T patterns per neuron) too large; exit 3 (default 12)")
+    v.add_argument("--kink-tol", type=float, default=1e-6, metavar="TOL",
+                   help="relative tolerance for near-kink diagnostics and the Goldstein measure "
+                        "(default 1e-6)")
+    v.add_argument("-o", "--output", required=True, metavar="CERT", help="certificate file to write (JSON)")
+    v.add_argument("--report", metavar="FILE", default=None,
+                   help="also write a report: .html or .md (plots beside a .md in <name>_files/)")
+    v.add_argument("--quiet", action="store_true", help="print only errors")
+
+    c = sub.add_parser(
+        "check", help="re-check a certificate exactly, independently of the producer",
+        description="Recompute every claim of a certificate from the data, the network and the "
+                    "evidence in exact rational arithmetic. Prints one line per claim and a final "
+                    "'ACCEPTED: k of k claims' or 'REJECTED: r of k claims'.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("certificate", metavar="CERT", help="certificate file (JSON)")
+    _add_inputs(c)
+    c.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+
+    d = sub.add_parser("demo", help="run the full pipeline on bundled data",
+                       description="Fit a network on a small bundled data set (cvxpy over every "
+                                   "activation pattern), verify it, check the certificate and write "
+                                   "a report.")
+    d.add_argument("--out", default="demo-output", metavar="DIR", help="output folder (default demo-output)")
+    return parser
+
+
+def _progress(done: int, total: int) -> None:
+    if total >= 200 and (done == total or done % max(1, total // 20) == 0):
+        print(f"  bounding blocks: {done}/{total}", file=sys.stderr, flush=True)
+
+
+def _load(args: argparse.Namespace):
+    from certify.io.data import load_data
+    from certify.io.model import load_network
+
+    X, y = load_data(args.data, target_column=args.target_column)
+    network = load_network(args.model, format=args.format)
+    return X, y, network
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from certify.io.patterns import load_patterns, validate_patterns
+    from certify.problem import Problem, convert_lambda
+    from certify.verify import verify
+
+    X, y, network = _load(args)
+    lam = convert_lambda(args.lam, args.convention, X.shape[0])
+    problem = Problem(X, y, lam, bias=args.bias)
+    network.check_features(problem.d)
+    network.check_bias(problem.bias)
+    patterns = None
+    if args.patterns:
+        patterns = validate_patterns(load_patterns(args.patterns), problem.n, problem.features.shape[1])
+    result = verify(problem, network, patterns=patterns, max_ties=args.max_ties,
+                    kink_tol=args.kink_tol, progress=None if args.quiet else _progress)
+    Path(args.output).write_text(result.to_json(), encoding="ascii")
+    if args.report:
+        from certify.report.render import write_report
+
+        write_report(args.report, problem, network, result)
+    if not args.quiet:
+        print(summary(result))
+        print(f"certificate written to {args.output}" + (f"; report to {args.report}" if args.report else ""))
+    return EXIT_OK
+
+
+def summary(result) -> str:
+    """Plain-language summary of a verification."""
+    scope = ("the network's own exact activation patterns" if result.scope == "own"
+             else "the given pattern set")
+    lines = [
+        f"objective NC = {float(result.objective):.10g} (exact value in the certificate)",
+        f"lower bound on the optimum over {scope}: {float(result.lower_bound):.10g}",
+        f"gap <= {float(result.gap):.4g} (relative {result.relative_gap:.3g}); relative to that "
+        "scope only, not a global optimality claim",
+        f"stationarity: ||grad||^2 <= {float(result.grad_sq):.4g} at the stored weights",
+    ]
+    if result.goldstein_sq is not None:
+        lines.append(f"Goldstein stationarity: {float(result.goldstein_sq) ** 0.5:.4g} within radius "
+                     f"{float(result.goldstein_radius_sq) ** 0.5:.3g}")
+    kinks = result.certificate["diagnostics"]["near_kink"]["neurons"]
+    if kinks:
+        lines.append(f"{len(kinks)} neuron(s) within {result.certificate['diagnostics']['near_kink']['tolerance']:g} "
+                     "(relative) of a data hyperplane; see the report (not certified)")
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from certify.check.checker import check_certificate
+
+    X, y, network = _load(args)
+    text = Path(args.certificate).read_bytes()
+    digest = None
+    if args.patterns:
+        digest = _pattern_digest(args, X, y, network)
+    report = check_certificate(text, X.tolist(), y.tolist(), network.W1.tolist(), network.w2.tolist(),
+                               None if network.b1 is None else network.b1.tolist(), digest)
+    if args.json:
+        print(json.dumps({"accepted": report.accepted, "summary": report.summary_line(),
+                          "versions": report.versions,
+                          "claims": [{"id": v.claim_id, "type": v.claim_type, "accepted": v.accepted,
+                                      "reason": v.reason} for v in report.verdicts]}, indent=1))
+    else:
+        for v in report.verdicts:
+            status = "accepted" if v.accepted else "REJECTED"
+            print(f"{v.claim_id} ({v.claim_type}): {status}: {v.reason}")
+        print(report.summary_line())
+    return EXIT_OK if report.accepted else EXIT_REJECTED
+
+
+def _pattern_digest(args, X, y, network) -> str:
+    from certify.exact.digest import patterns_digest
+    from certify.io.patterns import load_patterns, validate_patterns
+    from certify.problem import Problem
+    from certify.verify import given_pattern_strings
+
+    problem = Problem(X, y, 1, bias=network.b1 is not None)
+    pat = validate_patterns(load_patterns(args.patterns), problem.n, problem.features.shape[1])
+    return patterns_digest(problem.n, given_pattern_strings(problem, pat))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from certify.demo import run_demo
+
+    return run_demo(Path(args.out))
+
+
+COMMANDS = {"verify": cmd_verify, "check": cmd_check, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BudgetError as exc:
+        print(f"certify {args.command}: budget exceeded: {exc}", file=sys.stderr)
+        return EXIT_BUDGET
+    except (CertifyError, OSError) as exc:
+        print(f"certify {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

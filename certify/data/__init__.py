@@ -1,0 +1,1 @@
+"""Bundled example data (demo.npz: X (40, 2), y (40,))."""
