@@ -124,7 +124,8 @@ def test_npz_that_is_npy(tmp_path: Path) -> None:
     path = tmp_path / "d.npz"
     with open(path, "wb") as fh:
         np.save(fh, X3)
-    with pytest.raises(FormatError, match=r"holds a single array \(\.npy format\).*np\.savez\(path, X=X, y=y\)"):
+    with pytest.raises(FormatError, match=r"holds a single array \(\.npy format\).*"
+                                          r"np\.savez\(path, X=X, y=y\)"):
         load_data(path)
 
 

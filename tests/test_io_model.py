@@ -217,8 +217,8 @@ def test_state_dict_named_layers_without_bias() -> None:
 def test_state_dict_output_bias() -> None:
     sd = OrderedDict(SEQ, **{"2.bias": np.zeros(1)})
     with pytest.raises(UnsupportedModelError, match=r"state_dict: the output layer has a bias \('2\.bias', "
-                                                    r"shape \(1,\)\); certify's model .* has no output bias\. "
-                                                    r"Retrain with nn\.Linear\(m, 1, bias=False\)"):
+                                                    r"shape \(1,\)\); certify's model .* has no output "
+                                                    r"bias\. Retrain with nn\.Linear\(m, 1, bias=False\)"):
         network_from_state_dict(sd)
 
 
@@ -242,15 +242,16 @@ def test_state_dict_empty() -> None:
 
 def test_state_dict_vector_output() -> None:
     sd = _sd(a__weight=np.ones((3, 2)), b__weight=np.ones((2, 3)))
-    with pytest.raises(UnsupportedModelError, match=r"the second layer 'b\.weight' has shape \(2, 3\), i\.e\. "
-                                                    r"2 outputs; certify handles a scalar output"):
+    with pytest.raises(UnsupportedModelError, match=r"the second layer 'b\.weight' has shape \(2, 3\), "
+                                                    r"i\.e\. 2 outputs; certify handles a scalar output"):
         network_from_state_dict(sd)
 
 
 def test_state_dict_width_mismatch() -> None:
     sd = _sd(a__weight=np.ones((3, 2)), b__weight=np.ones((1, 4)))
-    with pytest.raises(UnsupportedModelError, match=r"the second layer 'b\.weight' has 4 inputs but the first "
-                                                    r"layer 'a\.weight' has 3 outputs \(shape \(3, 2\)\)"):
+    with pytest.raises(UnsupportedModelError, match=r"the second layer 'b\.weight' has 4 inputs but the "
+                                                    r"first layer 'a\.weight' has 3 outputs "
+                                                    r"\(shape \(3, 2\)\)"):
         network_from_state_dict(sd)
 
 
@@ -278,7 +279,8 @@ def test_state_dict_non_tensor_value() -> None:
 
 def test_state_dict_integer_values() -> None:
     sd = _sd(a__weight=np.ones((3, 2), dtype=np.int64), b__weight=np.ones((1, 3)))
-    with pytest.raises(UnsupportedModelError, match=r"'a\.weight' has dtype int64, expected a floating-point"):
+    with pytest.raises(UnsupportedModelError, match=r"'a\.weight' has dtype int64, expected a "
+                                                    r"floating-point"):
         network_from_state_dict(sd)
 
 
@@ -318,5 +320,6 @@ def test_state_dict_nan_names_source() -> None:
 
 def test_state_dict_describe_truncates() -> None:
     sd = OrderedDict((f"l{i}.weight", np.ones((1, 1))) for i in range(20))
-    with pytest.raises(UnsupportedModelError, match=r"'l11\.weight' \(1, 1\), \.\.\. \(20 entries in all\)\.$"):
+    with pytest.raises(UnsupportedModelError, match=r"'l11\.weight' \(1, 1\), \.\.\. \(20 entries in "
+                                                    r"all\)\.$"):
         network_from_state_dict(sd)

@@ -99,7 +99,8 @@ def test_G_complex(tmp_path: Path) -> None:
 
 def test_neither(tmp_path: Path) -> None:
     np.savez(tmp_path / "p.npz", patterns=D01)
-    with pytest.raises(FormatError, match=r"has neither D nor G \(found \['patterns'\]\); expected exactly one"):
+    with pytest.raises(FormatError, match=r"has neither D nor G \(found \['patterns'\]\); expected "
+                                          r"exactly one"):
         load_patterns(tmp_path / "p.npz")
 
 

@@ -46,15 +46,16 @@ def test_problem_not_finite(where: str, kind: str) -> None:
         Problem(Xb, yb, 1)
 
 
-@pytest.mark.parametrize("lam, shown", [(0, "0"), (-1, "-1"), ("-0.1", "'-0.1'"), (Fraction(0), r"Fraction\(0, 1\)"),
-                                        (-0.5, r"-0\.5")])
+@pytest.mark.parametrize("lam, shown", [(0, "0"), (-1, "-1"), ("-0.1", "'-0.1'"),
+                                        (Fraction(0), r"Fraction\(0, 1\)"), (-0.5, r"-0\.5")])
 def test_problem_lambda_not_positive(lam: object, shown: str) -> None:
     with pytest.raises(InputError, match=LAM_MSG.format(shown) + r" \(lam <= 0\)\.$"):
         Problem(X, Y, lam)
 
 
-@pytest.mark.parametrize("lam, shown", [("abc", "'abc'"), (None, "None"), (True, "True"), (float("nan"), "nan"),
-                                        (float("inf"), "inf"), ("1/0", "'1/0'"), ([1], r"\[1\]")])
+@pytest.mark.parametrize("lam, shown", [("abc", "'abc'"), (None, "None"), (True, "True"),
+                                        (float("nan"), "nan"), (float("inf"), "inf"), ("1/0", "'1/0'"),
+                                        ([1], r"\[1\]")])
 def test_problem_lambda_not_rational(lam: object, shown: str) -> None:
     with pytest.raises(InputError, match=LAM_MSG.format(shown) + r"\.$"):
         Problem(X, Y, lam)
@@ -106,8 +107,8 @@ def test_problem_y_matrix() -> None:
 
 def test_problem_object_dtype() -> None:
     Xo = np.array([[0, 1], [1, "a"], [2, None]], dtype=object)
-    with pytest.raises(InputError, match=r"X must be numeric \(float or integer\), got dtype object\. Convert "
-                                         r"it with np\.asarray\(X, dtype=float\)"):
+    with pytest.raises(InputError, match=r"X must be numeric \(float or integer\), got dtype object\. "
+                                         r"Convert it with np\.asarray\(X, dtype=float\)"):
         Problem(Xo, Y, 1)
 
 
@@ -150,9 +151,9 @@ def test_network_transposed() -> None:
 def test_network_features_mismatch() -> None:
     net = Network(W1, W2)
     net.check_features(2)
-    with pytest.raises(InputError, match=r"W1 has shape \(2, 3\) but X has 5 features: W1 must be \(d, m\) = "
-                                         r"\(5, m\)\. A PyTorch Linear weight is \(m, d\); transpose it or load "
-                                         r"the state_dict with --format torch\."):
+    with pytest.raises(InputError, match=r"W1 has shape \(2, 3\) but X has 5 features: W1 must be "
+                                         r"\(d, m\) = \(5, m\)\. A PyTorch Linear weight is \(m, d\); "
+                                         r"transpose it or load the state_dict with --format torch\."):
         net.check_features(5)
 
 
@@ -183,8 +184,8 @@ def test_network_object_dtype() -> None:
 
 
 def test_network_bias_mismatch() -> None:
-    with pytest.raises(InputError, match=r"the problem uses a first-layer bias \(--bias\) but the network has "
-                                         r"no b1; add b1 \(zeros for none\) or drop --bias\."):
+    with pytest.raises(InputError, match=r"the problem uses a first-layer bias \(--bias\) but the network "
+                                         r"has no b1; add b1 \(zeros for none\) or drop --bias\."):
         Network(W1, W2).check_bias(True)
     with pytest.raises(InputError, match=r"the network has a first-layer bias b1 but the problem has none: "
                                          r"pass --bias \(bias=True\)"):

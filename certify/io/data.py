@@ -172,6 +172,8 @@ def _read_csv(path: Path, target_column: object) -> tuple[np.ndarray, np.ndarray
     except UnicodeDecodeError as exc:
         raise FormatError(f"{where} is not UTF-8 text (undecodable byte at offset {exc.start}); "
                           "is it a binary file with a .csv extension?") from None
+    except OSError as exc:
+        raise InputError(f"{where} cannot be read ({exc.strerror or exc}).") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[str]]] = []
     try:

@@ -129,6 +129,8 @@ def check_path(path: object, what: str = "input file") -> Path:
                          "check the path and the working directory.")
     if p.is_dir():
         raise InputError(f"{what} {str(p)!r} is a directory; give the path of a file inside it.")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{what} {str(p)!r} is not readable (permission denied); check its permissions.")
     return p
 
 
