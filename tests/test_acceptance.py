@@ -96,3 +96,27 @@ def test_false_claims_are_rejected(planar_optimum):
     other = Network(net.W1[:, ::-1], net.w2[::-1])  # swapped weights file
     rep = check_certificate(doc, problem.X.tolist(), problem.y.tolist(), other.W1.tolist(), other.w2.tolist())
     assert not rep.accepted and all("network digest mismatch" in v.reason for v in rep.verdicts)
+
+
+def test_extreme_magnitudes_round_trip():
+    """Subnormal, tiny and huge floats: certificates are exact and check (no digit limits)."""
+    X = np.array([[1.0, 5e-324], [1e-300, 2.0], [3.0, -1.0]])
+    y = np.array([1e-310, 1.0, 2.0])
+    net = Network(np.array([[1.0, -1e-200], [0.5, 1e150]]), np.array([1.0, 1e-150]))
+    problem = Problem(X, y, "0.1")
+    result = verify(problem, net)
+    assert float(result.objective) == pytest.approx(5e298, rel=1e-12)
+    assert _check(result, problem, net).accepted
+
+
+def test_bias_network_round_trip():
+    X, y = gaussian_data(20, 2, seed=11)
+    rng = np.random.default_rng(3)
+    net = Network(rng.standard_normal((2, 4)), rng.standard_normal(4), rng.standard_normal(4))
+    problem = Problem(X, y, "1/4", bias=True)
+    result = verify(problem, net)
+    assert result.certificate["inputs"]["bias"] is True
+    assert _check(result, problem, net).accepted
+    no_bias = Network(net.W1, net.w2)
+    rep = check_certificate(result.to_json(), X.tolist(), y.tolist(), no_bias.W1.tolist(), no_bias.w2.tolist())
+    assert not rep.accepted

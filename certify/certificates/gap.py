@@ -23,7 +23,7 @@ from certify.exact import dual
 from certify.exact import patterns as pattern_strings
 from certify.exact.context import ExactContext
 from certify.exact.digest import patterns_digest
-from certify.exact.rational import format_rational
+from certify.exact.rational import format_rational, int_to_str
 
 RHO_BITS = 60  # relative resolution of the rounded residual
 T_BITS = 40  # resolution of the scaling factor t
@@ -87,7 +87,7 @@ def gap_claim(ctx: ExactContext, X: np.ndarray, residual: np.ndarray, scope: dic
     den = den0 * td
     rho = [tn * r for r in rho0]
     for b in blocks:
-        b["mu_num"] = [str(tn * v) for v in b["mu_num"]] if tn else []
+        b["mu_num"] = [int_to_str(tn * v) for v in b["mu_num"]] if tn else []
         b["mu_idx"] = b["mu_idx"] if tn else []
     lower = dual.dual_value(rho, den, ctx.y)
     gap = ctx.evaluation.objective - lower
@@ -97,7 +97,7 @@ def gap_claim(ctx: ExactContext, X: np.ndarray, residual: np.ndarray, scope: dic
         "scope": scope,
         "lower_bound": format_rational(lower),
         "gap": format_rational(gap),
-        "evidence": {"den": str(den), "rho": [str(r) for r in rho], "blocks": blocks},
+        "evidence": {"den": int_to_str(den), "rho": [int_to_str(r) for r in rho], "blocks": blocks},
     }
 
 

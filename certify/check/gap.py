@@ -23,7 +23,7 @@ from certify.exact.context import ExactContext
 from certify.exact.digest import patterns_digest
 from certify.exact.rational import format_rational, parse_int
 
-MAX_TIES_LIMIT = 20  # the checker refuses own scopes larger than 2^20 patterns per neuron
+MAX_TIES_LIMIT = 16  # the checker refuses own scopes larger than 2^16 patterns per neuron
 
 
 def _scope_patterns(scope: object, ctx: ExactContext, inputs: dict) -> list[str]:

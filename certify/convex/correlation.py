@@ -19,9 +19,12 @@ def cone_rows(X: np.ndarray, pattern: np.ndarray) -> np.ndarray:
 
 
 def cone_multipliers(g: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """``mu >= 0`` minimizing ``||g + A^T mu||`` (float NNLS over the non-zero rows of A).
+    """``mu >= 0`` minimizing ``||g + A^T mu||`` (float NNLS over the non-zero rows of ``A``).
 
-    Any non-negative result gives a valid bound, so solver inaccuracy costs tightness only.
+    Returns zero when ``g`` already satisfies ``A g >= 0`` (then ``||g||`` is the exact cone
+    maximum). Any non-negative result gives a valid bound, so solver inaccuracy costs
+    tightness only. (An active-set screening of the rows was tried and measured no faster
+    at n = 10^4, d = 50: projections onto narrow pattern cones need most rows' geometry.)
     """
     n = A.shape[0]
     mu = np.zeros(n)
@@ -29,10 +32,10 @@ def cone_multipliers(g: np.ndarray, A: np.ndarray) -> np.ndarray:
         return mu
     norms = np.linalg.norm(A, axis=1)
     live = norms > 0
-    if not live.any():
+    if not live.any() or np.all(A[live] @ g >= 0):
         return mu
     idx = np.flatnonzero(live)
-    sol, _ = nnls(A[idx].T, -g, maxiter=max(50, 5 * len(idx)))
+    sol, _ = nnls(A[idx].T, -g, maxiter=max(100, 5 * len(idx)))
     mu[idx] = np.maximum(sol, 0.0)
     return mu
 

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Iterable, Sequence
 
+import flint
+
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _MAX_DIGITS = 100_000  # refuse absurdly long integers (resource limit)
 
@@ -23,7 +25,12 @@ def parse_int(text: object, what: str = "integer") -> int:
     """Parse a canonical decimal integer string (no '+', no leading zeros)."""
     if not isinstance(text, str) or len(text) > _MAX_DIGITS or not _INT.match(text):
         raise ValueError(f"{what}: expected a decimal integer string, got {_short(text)}")
-    return int(text)
+    return int(flint.fmpz(text))  # fast and free of Python's 4300-digit str/int limit
+
+
+def int_to_str(value: int) -> str:
+    """Decimal text of an integer of any size (Python's ``str`` refuses > 4300 digits)."""
+    return str(flint.fmpz(value))
 
 
 def parse_rational(text: object, what: str = "rational") -> Fraction:
@@ -47,8 +54,8 @@ def format_rational(value: Fraction | int) -> str:
     """Inverse of :func:`parse_rational`."""
     value = Fraction(value)
     if value.denominator == 1:
-        return str(value.numerator)
-    return f"{value.numerator}/{value.denominator}"
+        return int_to_str(value.numerator)
+    return f"{int_to_str(value.numerator)}/{int_to_str(value.denominator)}"
 
 
 def parse_user_rational(value: object, what: str = "value") -> Fraction:
@@ -93,13 +100,13 @@ def encode_vector(values: Sequence[Fraction | int]) -> dict:
     for v in values:
         q = Fraction(v).denominator
         den = den * q // _gcd(den, q)
-    nums = [str(int(Fraction(v) * den)) for v in values]
-    return {"den": str(den), "num": nums}
+    nums = [int_to_str(int(Fraction(v) * den)) for v in values]
+    return {"den": int_to_str(den), "num": nums}
 
 
 def encode_int_vector(numerators: Iterable[int], den: int) -> dict:
     """Encode integers ``numerators`` over a common positive ``den`` (not reduced)."""
-    return {"den": str(den), "num": [str(int(p)) for p in numerators]}
+    return {"den": int_to_str(den), "num": [int_to_str(int(p)) for p in numerators]}
 
 
 def parse_int_vector(obj: object, length: int | None, what: str) -> tuple[list[int], int]:

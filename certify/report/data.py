@@ -153,7 +153,7 @@ def block_bounds(X: np.ndarray, claim: dict, own: set[tuple[str, int]] | None = 
                     or len(idx) != len(num):
                 raise ValueError(f"block {start + c} is malformed")
             D[:, c] = pattern_strings.decode(pattern, n)
-            for k, v in zip(idx, num):
+            for k, v in zip(idx, num, strict=True):
                 if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < n:
                     raise ValueError(f"block {start + c}: multiplier index {k!r} out of range")
                 M[k, c] = _ratio(v, den)
@@ -162,7 +162,7 @@ def block_bounds(X: np.ndarray, claim: dict, own: set[tuple[str, int]] | None = 
         V = X.T @ (D * rho[:, None]) * signs[start:start + len(chunk)] + X.T @ ((2.0 * D - 1.0) * M)
         bounds[start:start + len(chunk)] = np.linalg.norm(V, axis=0)
     own = own or set()
-    flags = np.array([(p, int(s)) in own for p, s in zip(patterns, signs)], dtype=bool)
+    flags = np.array([(p, int(s)) in own for p, s in zip(patterns, signs, strict=True)], dtype=bool)
     scope = claim.get("scope")
     kind = str(scope.get("kind", "?")) if isinstance(scope, dict) else "?"
     return BlockBounds(str(claim.get("id", "?")), kind, patterns, signs, bounds, flags)

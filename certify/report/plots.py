@@ -46,12 +46,15 @@ def residuals_png(data: PlotData) -> bytes:
     bytes
         A PNG image.
     """
+    from matplotlib.ticker import MaxNLocator
+
     r = np.asarray(data.residuals, dtype=float)
     fig = _figure(8.0, 3.0)
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[2, 1])
     ax1.axhline(0.0, color="0.6", lw=0.8)
     ax1.vlines(np.arange(r.size), 0.0, r, color="tab:blue", lw=0.8, alpha=0.6)
     ax1.plot(np.arange(r.size), r, "o", ms=3, color="tab:blue")
+    ax1.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax1.set_xlabel("sample k")
     ax1.set_ylabel("residual $y_k - f(x_k)$")
     ax1.set_title("Residual per sample")
@@ -78,10 +81,13 @@ def _bounds_axes(ax, blocks: BlockBounds, lam: float) -> None:
     ax.axhline(lam, color="tab:red", lw=1.2, ls="--", label=f"λ = {lam:.6g} (above: infeasible)")
     top = max(lam, float(vals.max()) if vals.size else lam)
     ax.set_ylim(0.0, top * 1.12 if top > 0 else 1.0)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("blocks, sorted by bound")
     ax.set_ylabel("one-cone bound of block (pattern, sign)")
-    ax.set_title(f"Dual constraint per block: claim {blocks.claim_id} (scope {blocks.scope_kind}, "
-                 f"{vals.size} blocks)", fontsize=10)
+    ax.set_title(f"Dual constraint per block: claim {blocks.claim_id[:40]} (scope {blocks.scope_kind[:20]}, "
+                 f"{vals.size} blocks)", fontsize=10, parse_math=False)
     ax.legend(fontsize=8, loc="lower left")
 
 
@@ -103,7 +109,7 @@ def dual_bounds_png(data: PlotData) -> bytes | None:
     k = len(data.gap_blocks)
     fig = _figure(8.0, 3.4 * k)
     axes = fig.subplots(k, 1, squeeze=False)[:, 0]
-    for ax, blocks in zip(axes, data.gap_blocks):
+    for ax, blocks in zip(axes, data.gap_blocks, strict=True):
         _bounds_axes(ax, blocks, data.lam)
     return _png(fig)
 

@@ -24,6 +24,7 @@ from certify.report.data import PlotData, certificate_of, plot_data
 from certify.report.values import (
     exact_value,
     html_exact,
+    md_code,
     md_escape,
     md_exact,
     md_full_exact,
@@ -75,7 +76,7 @@ def _md_finalize(value: object) -> str:
 
 
 def _environment(markdown: bool):
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    from jinja2 import Environment, PackageLoader, StrictUndefined
 
     if markdown:
         env = Environment(loader=PackageLoader("certify.report", "templates"), autoescape=False,
@@ -84,28 +85,37 @@ def _environment(markdown: bool):
         env.filters["exact"] = lambda v: MdSafe(md_exact(v))
         env.filters["approx"] = lambda v: MdSafe(md_escape(exact_value(v).approx))
         env.filters["raw"] = MdSafe
+        env.filters["code"] = lambda v: MdSafe(md_code(v))
+        env.filters["tcode"] = lambda v: MdSafe(md_code(v, table=True))
+        env.filters["eq"] = lambda v: MdSafe(_eq(exact_value(v).approx))
     else:
         env = Environment(loader=PackageLoader("certify.report", "templates"),
-                          autoescape=select_autoescape(["html", "htm", "j2"]), undefined=StrictUndefined,
+                          autoescape=True, undefined=StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True)
         env.filters["exact"] = html_exact
         env.filters["approx"] = _html_approx
+        env.filters["eq"] = lambda v: _html_approx(v, eq=True)
     return env
 
 
-def _html_approx(value: object):
+def _eq(approx: str) -> str:
+    """``"= 0.1"`` for an exact decimal, ``"≈ 0.333"`` for a rounded one."""
+    return approx if approx.startswith("≈") else "= " + approx
+
+
+def _html_approx(value: object, eq: bool = False):
     from markupsafe import Markup
 
     ev = exact_value(value)
     if ev.value is None:
         return Markup('<span class="raw">{}</span>').format(ev.rounded)
     return Markup('<span class="num" title="exact: {}">{}</span>').format(
-        ev.short if ev.is_long else ev.text, ev.approx)
+        ev.short if ev.is_long else ev.text, _eq(ev.approx) if eq else ev.approx)
 
 
-def _text(value: object) -> str:
+def _text(value: object, limit: int = _MAX_TEXT) -> str:
     s = value if isinstance(value, str) else repr(value)
-    return s if len(s) <= _MAX_TEXT else s[:_MAX_TEXT] + "…"
+    return s if len(s) <= limit else s[:limit] + "…"
 
 
 def _describe(value: object) -> str:
@@ -251,7 +261,7 @@ def report_context(problem: Problem, network: Network, result: object, check_rep
     objective = parse_exact(objective_text)
     verdicts = _verdicts(claims_d, check_report)
     claims = []
-    for c, v in zip(claims_d, verdicts):
+    for c, v in zip(claims_d, verdicts, strict=True):
         ctype = c.get("type")
         known = isinstance(ctype, str) and ctype in CLAIM_MEANINGS
         claims.append({
@@ -261,7 +271,7 @@ def report_context(problem: Problem, network: Network, result: object, check_rep
             "Claim type not described by this report version; its fields are shown as asserted.",
             "known": known,
             "fields": _fields(c),
-            "verdict": None if v is None else {"accepted": bool(v.accepted), "reason": _text(v.reason)},
+            "verdict": None if v is None else {"accepted": bool(v.accepted), "reason": _text(v.reason, 600)},
         })
 
     warnings = []

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MIN_EMIN, Decimal, Inexact, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_CEILING, Decimal, Inexact, localcontext
 from fractions import Fraction
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 #: Significant digits of rounded values.
 DEFAULT_DIGITS = 10
@@ -113,20 +113,31 @@ def round_fraction(value: Fraction, digits: int = DEFAULT_DIGITS) -> tuple[str, 
 
 
 def sqrt_fraction(value: Fraction, digits: int = DEFAULT_DIGITS) -> str:
-    """Square root of a non-negative rational, as a decimal of ``digits`` significant digits.
+    """An upper bound of the square root of a non-negative rational, with ``digits`` significant digits.
 
-    For display only (the quotient is rounded with guard digits, then the root rounded again).
+    The smallest ``digits``-digit decimal ``u`` with ``u^2 >= value`` (checked exactly), so a
+    statement ``||g|| <= u`` derived from ``||g||^2 <= value`` stays true.
     """
     if value < 0:
         raise ValueError("square root of a negative value")
+    if value == 0:
+        return "0"
     with localcontext() as ctx:
-        ctx.prec = digits + 10
         ctx.Emax = MAX_EMAX
         ctx.Emin = MIN_EMIN
-        quotient = Decimal(value.numerator) / Decimal(value.denominator)
+        ctx.prec = digits + 10
+        root = (Decimal(value.numerator) / Decimal(value.denominator)).sqrt()
         ctx.prec = digits
-        root = quotient.sqrt()
-    return format_decimal(root)
+        ctx.rounding = ROUND_CEILING
+        upper = +root  # round up to `digits` significant digits
+        while Fraction(upper) ** 2 < value:
+            upper = upper.next_plus()
+        while True:  # the smallest such decimal (the guard digits can overshoot by one step)
+            lower = upper.next_minus()
+            if lower <= 0 or Fraction(lower) ** 2 < value:
+                break
+            upper = lower
+    return format_decimal(upper)
 
 
 def abbreviate_integer(digits: str, keep: int = KEEP_DIGITS) -> str:
@@ -239,6 +250,7 @@ def html_exact(text: object, digits: int = DEFAULT_DIGITS) -> Markup:
         '<code class="full">{}</code></details>').format(ev.short, ev.digits, ev.text)
 
 
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!{}])")
 
 
@@ -251,6 +263,25 @@ def md_escape(text: object) -> str:
     s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(r"\\\1", s)
     return " ".join(s.splitlines())
+
+
+def md_code(text: object, table: bool = False) -> str:
+    """Markdown code span holding ``text`` literally (HTML inside it is not interpreted).
+
+    The fence is longer than any run of backticks in the text; newlines become spaces; in a
+    table cell (``table=True``) pipes are escaped as GFM requires. Text that looks like an HTML
+    tag (``<`` followed by a letter, ``/``, ``!`` or ``?``) is not trusted to a code span, whose
+    handling varies between renderers: it is escaped as plain text (:func:`md_escape`) instead.
+    """
+    s = " ".join(str(text).splitlines())
+    if _TAG_START.search(s):
+        return md_escape(s)
+    if table:
+        s = s.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
 
 
 def md_exact(text: object, digits: int = DEFAULT_DIGITS) -> str:
