@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from certify.convex.correlation import cone_multipliers, cone_rows
+from certify.convex.correlation import cone_multipliers, cone_rows, round_multipliers
 from certify.exact import dual
 from certify.exact import patterns as pattern_strings
 from certify.exact.context import ExactContext
@@ -72,10 +72,7 @@ def gap_claim(ctx: ExactContext, X: np.ndarray, residual: np.ndarray, scope: dic
         g_base = X.T @ (pat * residual)
         for sign in (1, -1):
             mu = cone_multipliers(sign * g_base, A)
-            idx = [int(k) for k in np.flatnonzero(mu > 0)]
-            num = [int(math.floor(mu[k] * den0)) for k in idx]
-            keep = [(k, v) for k, v in zip(idx, num) if v > 0]
-            idx, num = [k for k, _ in keep], [v for _, v in keep]
+            idx, num = round_multipliers(mu, den0)
             v = dual.block_vector(X_rows, corr[p], sign, pbits, idx, num)
             bsq = dual.bound_squared(v, ctx.X.shift, den0)
             worst = max(worst, bsq)

@@ -43,3 +43,33 @@ def cone_multipliers(g: np.ndarray, A: np.ndarray) -> np.ndarray:
 def correlation_vector(g: np.ndarray, A: np.ndarray) -> np.ndarray:
     """``v = Pi_K(g)``, the projection of ``g`` onto ``K = {u : A u >= 0}``."""
     return g + A.T @ cone_multipliers(g, A)
+
+
+def correlation_vectors(X: np.ndarray, residual: np.ndarray, patterns: np.ndarray, signs: np.ndarray
+                        ) -> np.ndarray:
+    """Canonical correlation vectors ``v_b = Pi_{K_b}(Z_b^T r)`` of blocks (theory.md §3), (d, B).
+
+    ``patterns`` is (n, B) 0/1, ``signs`` (B,) of +-1; ``Z_b = s_b D_b X``. At an optimum,
+    ``||v_b|| <= lam`` for every block, with equality on active blocks.
+    """
+    out = np.zeros((X.shape[1], patterns.shape[1]))
+    for b in range(patterns.shape[1]):
+        pat = patterns[:, b].astype(float)
+        g = signs[b] * (X.T @ (pat * residual))
+        out[:, b] = correlation_vector(g, cone_rows(X, pat))
+    return out
+
+
+def round_multipliers(mu: np.ndarray, den: int) -> tuple[list[int], list[int]]:
+    """Round ``mu >= 0`` down to the grid ``1/den``: sparse ``(indices, numerators)``, all > 0.
+
+    Rounding down to a non-negative rational keeps the one-cone bound valid (any ``mu >= 0``
+    gives one); only tightness changes, by at most ``||A|| / den`` per entry.
+    """
+    idx, num = [], []
+    for k in np.flatnonzero(mu > 0):
+        v = int(np.floor(mu[k] * den))
+        if v > 0:
+            idx.append(int(k))
+            num.append(v)
+    return idx, num
