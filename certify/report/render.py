@@ -38,6 +38,10 @@ CLAIM_MEANINGS = {
     "objective": "NC(θ) = objective = loss + penalty, exactly.",
     "stationarity": ("‖g‖² ≤ grad_sq_bound for an element g of the set of convex combinations of "
                      "one-sided gradients at θ (a set that contains the Clarke subdifferential)."),
+    "stationarity_goldstein": (
+        "‖Σ c_i ∇NC(θ_i)‖² ≤ grad_sq_bound for listed points θ_i within squared distance radius_sq of θ "
+        "where NC is differentiable (Goldstein ε-stationarity): meaningful for float networks that sit "
+        "next to kinks, where the gradient at θ itself jumps."),
     "subsampled_gap": ("NC(θ) − p*(scope) ≤ gap, where p*(scope) ≥ lower_bound is the optimum of the "
                        "convex program restricted to the stated pattern scope (weak duality)."),
 }
@@ -45,6 +49,7 @@ CLAIM_MEANINGS = {
 FIELD_ORDER = {
     "objective": ["objective", "loss", "penalty"],
     "stationarity": ["grad_sq_bound", "ties", "ties_independent"],
+    "stationarity_goldstein": ["grad_sq_bound", "radius_sq", "points"],
     "subsampled_gap": ["lower_bound", "gap", "scope"],
 }
 _HIDDEN_FIELDS = {"id", "type", "evidence"}
