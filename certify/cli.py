@@ -152,7 +152,8 @@ def summary(result) -> str:
                      f"{float(result.goldstein_radius_sq) ** 0.5:.3g}")
     kinks = result.certificate["diagnostics"]["near_kink"]["neurons"]
     if kinks:
-        lines.append(f"{len(kinks)} neuron(s) within {result.certificate['diagnostics']['near_kink']['tolerance']:g} "
+        tol = result.certificate["diagnostics"]["near_kink"]["tolerance"]
+        lines.append(f"{len(kinks)} neuron(s) within {tol:g} "
                      "(relative) of a data hyperplane; see the report (not certified)")
     return "\n".join(lines)
 

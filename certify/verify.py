@@ -12,15 +12,15 @@ Claims produced (each re-checked exactly by :mod:`certify.check`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 
 from certify.certificates import certificate
-from certify.certificates.goldstein import goldstein_claim
 from certify.certificates.gap import gap_claim, given_scope_spec, own_scope_spec
+from certify.certificates.goldstein import goldstein_claim
 from certify.certificates.objective import objective_claim
 from certify.certificates.stationarity import stationarity_claim
 from certify.diagnostics import DEFAULT_KINK_TOL, near_kinks

@@ -12,7 +12,13 @@ from certify.network import Network
 from certify.problem import Problem
 from certify.solve.cvxpy_reference import solve_crelu
 from certify.verify import verify
-from tests.instances import gaussian_data, global_optimum_planar, mapped_optimum, planar_data, sampled_patterns
+from tests.instances import (
+    gaussian_data,
+    global_optimum_planar,
+    mapped_optimum,
+    planar_data,
+    sampled_patterns,
+)
 
 
 def _check(result, problem, network, patterns_sha256=None):
@@ -118,5 +124,6 @@ def test_bias_network_round_trip():
     assert result.certificate["inputs"]["bias"] is True
     assert _check(result, problem, net).accepted
     no_bias = Network(net.W1, net.w2)
-    rep = check_certificate(result.to_json(), X.tolist(), y.tolist(), no_bias.W1.tolist(), no_bias.w2.tolist())
+    rep = check_certificate(result.to_json(), X.tolist(), y.tolist(), no_bias.W1.tolist(),
+                            no_bias.w2.tolist())
     assert not rep.accepted

@@ -16,9 +16,14 @@ from certify.exact.context import ExactContext
 from certify.exact.digest import data_digest, network_digest, patterns_digest
 from certify.exact.dyadic import DyadicMatrix
 from certify.exact.nc import evaluate, gradient, tie_directions
-from certify.exact.rational import encode_vector, format_rational, parse_int_vector, parse_rational, \
-    parse_user_rational
-from certify.exact.stationarity import ties_independent, tied_gradient_sq
+from certify.exact.rational import (
+    encode_vector,
+    format_rational,
+    parse_int_vector,
+    parse_rational,
+    parse_user_rational,
+)
+from certify.exact.stationarity import tied_gradient_sq, ties_independent
 
 
 def test_dyadic_conversion_is_exact():
@@ -127,7 +132,7 @@ def test_stationarity_box_at_a_tie():
     jump = tie_directions(ctx.X, ctx.w2, ctx.evaluation, ties)[0]
     col = ctx.gradient.column(0)[:2]
     full = tied_gradient_sq(ctx, ties, [Fraction(1)])
-    assert full - base == sum((a + b) ** 2 - a * a for a, b in zip(col, jump))
+    assert full - base == sum((a + b) ** 2 - a * a for a, b in zip(col, jump, strict=True))
     assert ties_independent(ctx, ties)
 
 

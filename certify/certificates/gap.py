@@ -106,7 +106,7 @@ def _scaling(rho0: list[int], den0: int, ctx: ExactContext, worst: Fraction, lam
     """Largest dyadic ``t`` (resolution 2^-T_BITS) with ``t^2 * worst <= lam^2``, capped at the
     maximizer of ``t <rho0, y> - t^2/2 ||rho0||^2``; zero when that maximizer is <= 0."""
     y_num = [int(v) for v in ctx.y.mat.entries()]
-    a = Fraction(sum(r * v for r, v in zip(rho0, y_num)), den0 << ctx.y.shift)
+    a = Fraction(sum(r * v for r, v in zip(rho0, y_num, strict=True)), den0 << ctx.y.shift)
     b = Fraction(sum(r * r for r in rho0), den0 * den0)
     if a <= 0 or b == 0:
         return Fraction(0)

@@ -10,7 +10,8 @@ Construction (floats find, the exact kernel evaluates):
 2. ``g(sigma) = g0 + sum_t sigma_t J_t`` with ``J_t = w2_j e_k x_k``; bounded least squares gives
    ``c in [0, 1]^T`` near the minimum-norm point (resolution 2^-20, fewer levels past a budget);
 3. the staircase decomposition writes ``c`` as a convex combination of at most ``levels + 1``
-   vertices ``sigma`` (one per distinct value of c, plus one); for each, move the tied neurons by a least-norm step so that
+   vertices ``sigma`` (one per distinct value of c, plus one); for each, move the tied neurons
+   by a least-norm step so that
    ``x_k^T W1_j`` has sign ``+`` where ``sigma_t = 1`` and ``-`` otherwise (magnitude ``tol``);
 4. the exact gradients at those points are combined with the exact staircase weights.
 """
@@ -94,7 +95,7 @@ def goldstein_claim(ctx: ExactContext, X: np.ndarray, W1: np.ndarray, w2: np.nda
     # staircase: distinct levels in decreasing order
     values = sorted({int(v) for v in c} | {0, levels}, reverse=True)
     points = []
-    for hi, lo in zip(values, values[1:]):
+    for hi, lo in zip(values, values[1:], strict=False):
         weight = Fraction(hi - lo, levels)
         # vertex: ties with level >= hi are on (sigma = 1); the first vertex (hi = levels)
         # has only the ties at full level on

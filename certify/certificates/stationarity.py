@@ -19,7 +19,7 @@ from scipy.optimize import lsq_linear
 from certify.exact.context import ExactContext
 from certify.exact.nc import tie_directions
 from certify.exact.rational import format_rational
-from certify.exact.stationarity import ties_independent, tied_gradient_sq
+from certify.exact.stationarity import tied_gradient_sq, ties_independent
 
 C_DENOMINATOR = 1 << 30
 
@@ -37,7 +37,7 @@ def stationarity_claim(ctx: ExactContext) -> dict:
         d = ctx.d
         g0 = np.concatenate([[float(v) for v in grad.column(j)[:d]] for j in neurons])
         B = np.zeros((g0.size, len(ties)))
-        for t, ((_, j), jump) in enumerate(zip(ties, jumps)):
+        for t, ((_, j), jump) in enumerate(zip(ties, jumps, strict=True)):
             B[pos[j] * d:(pos[j] + 1) * d, t] = [float(v) for v in jump]
         sol = lsq_linear(B, -g0, bounds=(0.0, 1.0)).x
         c = [Fraction(int(round(min(max(v, 0.0), 1.0) * C_DENOMINATOR)), C_DENOMINATOR) for v in sol]
@@ -46,6 +46,6 @@ def stationarity_claim(ctx: ExactContext) -> dict:
         "id": "stationarity",
         "type": "stationarity",
         "grad_sq_bound": format_rational(value),
-        "ties": [{"k": k, "j": j, "c": format_rational(cv)} for (k, j), cv in zip(ties, c)],
+        "ties": [{"k": k, "j": j, "c": format_rational(cv)} for (k, j), cv in zip(ties, c, strict=True)],
         "ties_independent": ties_independent(ctx, ties),
     }

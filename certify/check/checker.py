@@ -9,7 +9,7 @@ extra fields, and inputs whose digests differ from the certificate's.
 from __future__ import annotations
 
 import json
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from certify.check.fields import require_keys
 from certify.check.gap import check_gap
@@ -155,4 +155,9 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
             verdicts.append(ClaimVerdict(label, ctype, True, "recomputed exactly", values))
         except Reject as exc:
             verdicts.append(ClaimVerdict(label, str(ctype), False, str(exc)))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError,
+                RecursionError, MemoryError) as exc:
+            # reject by default: evidence the checks did not anticipate is never accepted
+            verdicts.append(ClaimVerdict(label, str(ctype), False,
+                                         f"malformed claim or evidence ({type(exc).__name__}: {exc})"))
     return CheckReport(verdicts, CHECKER_VERSION, _versions())

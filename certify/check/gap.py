@@ -103,7 +103,7 @@ def check_gap(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
         num = int_list(b["mu_num"], f"blocks[{i}].mu_num")
         if len(idx) != len(num):
             raise Reject(f"blocks[{i}]: mu_idx and mu_num differ in length")
-        if any(k < 0 or k >= ctx.n for k in idx) or any(a >= c for a, c in zip(idx, idx[1:])):
+        if any(k < 0 or k >= ctx.n for k in idx) or any(a >= c for a, c in zip(idx, idx[1:], strict=False)):
             raise Reject(f"blocks[{i}].mu_idx must be strictly increasing indices in [0, {ctx.n})")
         if any(v < 0 for v in num):
             raise Reject(f"blocks[{i}]: a cone multiplier is negative")

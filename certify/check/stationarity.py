@@ -15,7 +15,7 @@ from certify.check.fields import rational_field, require_keys
 from certify.check.verdict import Reject
 from certify.exact.context import ExactContext
 from certify.exact.rational import format_rational, parse_rational
-from certify.exact.stationarity import ties_independent, tied_gradient_sq
+from certify.exact.stationarity import tied_gradient_sq, ties_independent
 
 
 def check_stationarity(claim: dict, ctx: ExactContext, inputs: dict) -> dict:

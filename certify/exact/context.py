@@ -5,9 +5,9 @@ Built from plain Python floats so that the checker needs neither NumPy nor the l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import cached_property
-from typing import Sequence
 
 from certify.exact import patterns as pattern_strings
 from certify.exact.dyadic import DyadicMatrix, ones_column

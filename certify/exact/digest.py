@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 def _encode_array(name: str, shape: tuple[int, ...], flat: Sequence[float]) -> bytes:

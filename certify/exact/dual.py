@@ -12,8 +12,8 @@ denominator ``den``, so the vector above is ``v / (2^sx * den)`` with ``v`` an i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Sequence
 
 import flint
 
@@ -41,7 +41,7 @@ def block_vector(X_rows: Sequence[Sequence[int]], corr: Sequence[int], sign: int
                  mu_idx: Sequence[int], mu_num: Sequence[int]) -> list[int]:
     """Integer vector ``s * corr + sum_k mu_k (2 D_k - 1) Xn_k`` (over ``2^sx * den``)."""
     v = [sign * c for c in corr]
-    for k, mk in zip(mu_idx, mu_num):
+    for k, mk in zip(mu_idx, mu_num, strict=True):
         if mk == 0:
             continue
         coef = mk if bits[k] else -mk
@@ -60,6 +60,6 @@ def bound_squared(v: Sequence[int], x_shift: int, den: int) -> Fraction:
 def dual_value(rho_num: Sequence[int], den: int, y: DyadicMatrix) -> Fraction:
     """``<rho, y> - 1/2 ||rho||^2`` exactly, for ``rho = rho_num / den``."""
     y_num = [int(v) for v in y.mat.entries()]
-    inner = Fraction(sum(r * v for r, v in zip(rho_num, y_num)), den << y.shift)
+    inner = Fraction(sum(r * v for r, v in zip(rho_num, y_num, strict=True)), den << y.shift)
     sq = Fraction(sum(r * r for r in rho_num), 2 * den * den)
     return inner - sq

@@ -8,9 +8,9 @@ integer matrix ``M`` (python-flint ``fmpz_mat``) and a shift ``s >= 0`` with val
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
 
 import flint
 
@@ -39,7 +39,7 @@ class DyadicMatrix:
         return (self.mat.nrows(), self.mat.ncols())
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Sequence[float]]) -> "DyadicMatrix":
+    def from_rows(cls, rows: Sequence[Sequence[float]]) -> DyadicMatrix:
         """Convert a rectangular list of floats (or ints) exactly."""
         nrows = len(rows)
         ncols = len(rows[0]) if nrows else 0
@@ -58,7 +58,7 @@ class DyadicMatrix:
         return cls(flint.fmpz_mat(nrows, ncols, ints), shift)
 
     @classmethod
-    def from_column(cls, values: Sequence[float]) -> "DyadicMatrix":
+    def from_column(cls, values: Sequence[float]) -> DyadicMatrix:
         """A column vector (n x 1) from a list of floats."""
         return cls.from_rows([[v] for v in values])
 
@@ -77,7 +77,7 @@ class DyadicMatrix:
         scale = 1 << self.shift
         return [[Fraction(p, scale) for p in row] for row in self.rows()]
 
-    def hstack(self, other: "DyadicMatrix") -> "DyadicMatrix":
+    def hstack(self, other: DyadicMatrix) -> DyadicMatrix:
         """Concatenate columns, bringing both to a common shift."""
         shift = max(self.shift, other.shift)
         a = self.mat * (1 << (shift - self.shift))
@@ -87,7 +87,7 @@ class DyadicMatrix:
         rows = [list(ra[i]) + list(rb[i]) for i in range(n)]
         return DyadicMatrix(flint.fmpz_mat(rows) if n else flint.fmpz_mat(0, 0), shift)
 
-    def vstack(self, other: "DyadicMatrix") -> "DyadicMatrix":
+    def vstack(self, other: DyadicMatrix) -> DyadicMatrix:
         """Concatenate rows, bringing both to a common shift."""
         shift = max(self.shift, other.shift)
         a = (self.mat * (1 << (shift - self.shift))).tolist()

@@ -11,9 +11,9 @@ exactly (proofs/stationarity.md, "Goldstein").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from math import lcm
-from typing import Sequence
 
 import flint
 
@@ -67,14 +67,14 @@ def combination_sq(grads: Sequence[ExactGradient], weights: Sequence[Fraction]) 
     """``||sum_i c_i g_i||^2`` exactly."""
     L1 = 1
     L2 = 1
-    for g, c in zip(grads, weights):
+    for g, c in zip(grads, weights, strict=True):
         L1 = lcm(L1, c.denominator * g.den_W1)
         L2 = lcm(L2, c.denominator * g.den_w2)
     d = len(grads[0].dW1)
     m = len(grads[0].dw2)
     acc1 = [0] * (d * m)
     acc2 = [0] * m
-    for g, c in zip(grads, weights):
+    for g, c in zip(grads, weights, strict=True):
         f1 = c.numerator * (L1 // (c.denominator * g.den_W1))
         f2 = c.numerator * (L2 // (c.denominator * g.den_w2))
         flat = [v for row in g.dW1 for v in row]

@@ -15,9 +15,9 @@ Soundness facts used by the checker (proofs/minimality.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from math import lcm
-from typing import Sequence
 
 import flint
 

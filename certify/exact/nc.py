@@ -69,7 +69,7 @@ def evaluate(X: DyadicMatrix, y: DyadicMatrix, W1: DyadicMatrix, w2: DyadicMatri
     shift = max(fit_shift, y.shift)
     fit_num = [v << (shift - fit_shift) for v in fit]
     y_num = [int(v) << (shift - y.shift) for v in y.mat.entries()]
-    res = [yv - fv for yv, fv in zip(y_num, fit_num)]
+    res = [yv - fv for yv, fv in zip(y_num, fit_num, strict=True)]
     loss = Fraction(sum(v * v for v in res), 2 << (2 * shift))
     sq_w1 = sum(int(v) ** 2 for v in W1.mat.entries())
     sq_w2 = sum(v * v for v in w2n)
@@ -139,10 +139,10 @@ def gradient(X: DyadicMatrix, W1: DyadicMatrix, w2: DyadicMatrix, lam: Fraction,
     p, q = lam.numerator, lam.denominator
     t1 = max(g1_shift, W1.shift)
     num1 = [g * q << (t1 - g1_shift) for g in g1e]
-    num1 = [a + (p * w << (t1 - W1.shift)) for a, w in zip(num1, w1e)]
+    num1 = [a + (p * w << (t1 - W1.shift)) for a, w in zip(num1, w1e, strict=True)]
     t2 = max(g2_shift, w2.shift)
     num2 = [(g * q << (t2 - g2_shift)) + (p * w << (t2 - w2.shift))
-            for g, w in zip(g2, w2n)]
+            for g, w in zip(g2, w2n, strict=True)]
     dW1 = [num1[i * m:(i + 1) * m] for i in range(d)]
     return ExactGradient(dW1, q << t1, num2, q << t2)
 

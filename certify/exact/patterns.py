@@ -14,9 +14,9 @@ neuron on a hyperplane belongs to every adjacent pattern. Identical patterns are
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
 
 DEFAULT_MAX_TIES = 12  # at most 2**12 tie patterns per neuron
 

@@ -11,9 +11,9 @@ Parsing is strict: anything else raises :class:`ValueError` with the offending t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Iterable, Sequence
 
 import flint
 

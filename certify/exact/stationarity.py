@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Sequence
 
 import flint
 
@@ -22,7 +22,7 @@ def tied_gradient_sq(ctx, ties: Sequence[tuple[int, int]], c: Sequence[Fraction]
         return total
     jumps = tie_directions(ctx.X, ctx.w2, ctx.evaluation, list(ties))
     cols: dict[int, list[Fraction]] = {}
-    for (_, j), jump, cv in zip(ties, jumps, c):
+    for (_, j), jump, cv in zip(ties, jumps, c, strict=True):
         if j not in cols:
             cols[j] = grad.column(j)[:ctx.d]
         col = cols[j]

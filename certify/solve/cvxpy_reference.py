@@ -66,7 +66,8 @@ def solve_crelu(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: 
         if not gated:
             A = (2.0 * D[:, i] - 1.0)[:, None] * X
             cons += [A @ U[:, i] >= 0, A @ H[:, i] >= 0]
-    obj = 0.5 * cp.sum_squares(fit - y) + lam * (cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(H, 2, axis=0)))
+    penalty = cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(H, 2, axis=0))
+    obj = 0.5 * cp.sum_squares(fit - y) + lam * penalty
     prob = cp.Problem(cp.Minimize(obj), cons)
     try:
         prob.solve(solver=cp.CLARABEL, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol,
