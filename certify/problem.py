@@ -17,14 +17,14 @@ from fractions import Fraction
 import numpy as np
 
 from certify.errors import InputError
+from certify.exact import conventions
 from certify.exact.digest import data_digest
 from certify.exact.dyadic import DyadicMatrix
 from certify.io.validate import check_data, check_lambda
 
-LOSS_CONVENTION = "1/2 * sum_k (f(x_k) - y_k)^2"
-PENALTY_CONVENTION = "(lam/2) * sum_j (||W1_j||^2 + w2_j^2)"
-BIAS_CONVENTION = ("first-layer bias as a ones column appended to X (last feature); "
-                   "b1 is the last row of W1 and is regularized")
+LOSS_CONVENTION = conventions.LOSS
+PENALTY_CONVENTION = conventions.PENALTY
+BIAS_CONVENTION = conventions.BIAS
 
 #: Supported conventions: name -> (description, factor c such that our lam = c * n * theirs).
 CONVENTIONS = {

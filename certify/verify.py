@@ -28,7 +28,7 @@ from certify.errors import BudgetError, InputError
 from certify.exact import patterns as pattern_strings
 from certify.exact.context import ExactContext
 from certify.exact.dyadic import DyadicMatrix
-from certify.exact.patterns import DEFAULT_MAX_TIES
+from certify.exact.patterns import DEFAULT_MAX_TIES, MAX_TIES_LIMIT
 from certify.exact.rational import parse_rational
 from certify.network import Network
 from certify.problem import Problem
@@ -128,6 +128,9 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
     -------
     VerificationResult
     """
+    if not isinstance(max_ties, int) or not 0 <= max_ties <= MAX_TIES_LIMIT:
+        raise InputError(f"The 'max_ties' argument of verify must be an integer in [0, {MAX_TIES_LIMIT}] "
+                         f"(the checker's limit). Got {max_ties!r} instead.")
     ctx = exact_context(problem, network)
     X = problem.features
     W1 = network.weights(problem.bias)

@@ -10,13 +10,11 @@ import json
 
 from certify import __version__
 from certify.exact.rational import format_rational
-from certify.problem import BIAS_CONVENTION, LOSS_CONVENTION, PENALTY_CONVENTION, Problem
+from certify.exact import conventions
+from certify.problem import Problem
 
 FORMAT_NAME = "certify-certificate"
 FORMAT_VERSION = "1.0"
-PATTERN_CONVENTION = ("pattern string: hex digits of sum_k d_k 2^k, d_k = 1[x_k^T g >= 0] "
-                      "(ties active); blocks (pattern D, sign s) have Z = s D X and cone "
-                      "(2D - I) X u >= 0")
 
 
 def build(problem: Problem, network_digest: str, width: int, claims: list[dict],
@@ -25,12 +23,7 @@ def build(problem: Problem, network_digest: str, width: int, claims: list[dict],
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "conventions": {
-            "loss": LOSS_CONVENTION,
-            "penalty": PENALTY_CONVENTION,
-            "bias": BIAS_CONVENTION if problem.bias else "none",
-            "patterns": PATTERN_CONVENTION,
-        },
+        "conventions": conventions.expected(problem.bias),
         "inputs": {
             "data_sha256": problem.digest(),
             "network_sha256": network_digest,

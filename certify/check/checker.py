@@ -9,6 +9,8 @@ extra fields, and inputs whose digests differ from the certificate's.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Sequence
 
 from certify.check.fields import require_keys
@@ -17,6 +19,7 @@ from certify.check.goldstein import check_goldstein
 from certify.check.objective import check_objective
 from certify.check.stationarity import check_stationarity
 from certify.check.verdict import CheckReport, ClaimVerdict, Reject
+from certify.exact import conventions
 from certify.exact.context import ExactContext
 from certify.exact.digest import data_digest, network_digest
 from certify.exact.rational import parse_rational
@@ -34,6 +37,7 @@ CHECKS: dict[str, Callable[[dict, ExactContext, dict], dict]] = {
     "stationarity_goldstein": check_goldstein,
 }
 
+_VERSION = re.compile(r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$")
 _TOP_KEYS = {"format", "version", "conventions", "inputs", "claims", "diagnostics", "producer"}
 _INPUT_KEYS = {"data_sha256", "network_sha256", "lam", "n", "d", "m", "bias"}
 
@@ -70,9 +74,16 @@ def parse_document(text: str | bytes) -> dict:
     def bad_constant(name):
         raise Reject(f"certificate contains the non-JSON number {name}")
 
+    def small_int(digits: str) -> int:
+        if len(digits) > 18:
+            raise Reject("certificate has a JSON integer literal too long for an index; "
+                         "exact numbers are written as strings")
+        return int(digits)
+
     try:
-        doc = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        doc = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant,
+                         parse_int=small_int)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError included
         raise Reject(f"certificate is not valid JSON (truncated or corrupt?): {exc}") from None
     if not isinstance(doc, dict):
         raise Reject("certificate must be a JSON object")
@@ -84,16 +95,44 @@ def _check_header(doc: dict) -> None:
     if doc["format"] != FORMAT_NAME:
         raise Reject(f"format is {doc['format']!r}, expected {FORMAT_NAME!r}")
     version = doc["version"]
-    parts = version.split(".") if isinstance(version, str) else []
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if not isinstance(version, str) or not _VERSION.match(version):
         raise Reject(f"version must be 'major.minor', got {version!r}")
-    major, minor = int(parts[0]), int(parts[1])
+    major, minor = (int(p) for p in version.split("."))
     if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
         raise Reject(f"format version {version} is not supported by this checker "
                      f"(supports {SUPPORTED_MAJOR}.0 to {SUPPORTED_MAJOR}.{SUPPORTED_MINOR})")
-    require_keys(doc["inputs"], _INPUT_KEYS, where="inputs")
+    inputs = require_keys(doc["inputs"], _INPUT_KEYS, where="inputs")
+    for key in ("n", "d", "m"):
+        if not isinstance(inputs[key], int) or isinstance(inputs[key], bool):
+            raise Reject(f"inputs.{key} must be an integer")
+    if not isinstance(inputs["bias"], bool):
+        raise Reject("inputs.bias must be true or false")
+    if doc["conventions"] != conventions.expected(inputs["bias"]):
+        raise Reject("conventions differ from those of format 1.x (loss 1/2 sum, penalty lam/2, "
+                     "bias as a regularized ones column, pattern strings): the certificate is about "
+                     "another problem statement")
     if not isinstance(doc["claims"], list) or not doc["claims"]:
         raise Reject("claims must be a non-empty list")
+
+
+def _shape_problem(X, y, W1, w2, b1) -> str | None:
+    """Why the raw inputs are not (n x d, n, d x m, m, m or None) finite numbers, or None."""
+    n = len(X)
+    d = len(X[0]) if n else 0
+    m = len(w2)
+    if n == 0 or d == 0 or m == 0:
+        return "X, W1 and w2 must be non-empty"
+    if any(len(row) != d for row in X) or len(y) != n:
+        return f"X must be {n} x {d} and y must have {n} entries"
+    if len(W1) != d or any(len(row) != m for row in W1):
+        return f"W1 must be d x m = {d} x {m}"
+    if b1 is not None and len(b1) != m:
+        return f"b1 must have m = {m} entries"
+    values = [v for row in X for v in row] + list(y) + [v for row in W1 for v in row] + list(w2)
+    values += list(b1 or [])
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        return "every entry must be a finite number"
+    return None
 
 
 def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]], y: Sequence[float],
@@ -127,6 +166,9 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
         return _reject_all(claims, str(exc))
     if lam <= 0:
         return _reject_all(claims, "inputs.lam must be positive")
+    shape_problem = _shape_problem(X, y, W1, w2, b1)
+    if shape_problem:
+        return _reject_all(claims, f"inputs are malformed: {shape_problem}")
     if data_digest(X, y) != inputs["data_sha256"]:
         return _reject_all(claims, "data digest mismatch: the certificate is about other data (X, y)")
     if network_digest(W1, w2, b1) != inputs["network_sha256"]:

@@ -21,9 +21,9 @@ from certify.exact import dual
 from certify.exact import patterns as pattern_strings
 from certify.exact.context import ExactContext
 from certify.exact.digest import patterns_digest
+from certify.exact.patterns import MAX_TIES_LIMIT
 from certify.exact.rational import format_rational, parse_int
 
-MAX_TIES_LIMIT = 16  # the checker refuses own scopes larger than 2^16 patterns per neuron
 
 
 def _scope_patterns(scope: object, ctx: ExactContext, inputs: dict) -> list[str]:
@@ -31,6 +31,9 @@ def _scope_patterns(scope: object, ctx: ExactContext, inputs: dict) -> list[str]
         raise Reject("scope must be an object with kind 'own' or 'given'")
     if scope["kind"] == "own":
         require_keys(scope, {"kind", "max_ties"}, where="scope")
+        if inputs.get("patterns_sha256") is not None:
+            raise Reject("this gap is relative to the network's own patterns, not to the pattern set "
+                         "given to the checker")
         max_ties = plain_int(scope["max_ties"], "scope.max_ties", 0, MAX_TIES_LIMIT + 1)
         try:
             return ctx.own_scope(max_ties).patterns
@@ -122,5 +125,5 @@ def check_gap(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
         raise Reject(f"NC - lower_bound = {format_rational(objective - lower)} "
                      f"(~{float(objective - lower):.6g}) exceeds the claimed gap {format_rational(gap)} "
                      f"(~{float(gap):.6g})")
-    return {"dual_value": format_rational(dual_val), "gap": format_rational(objective - lower),
+    return {"scope": claim["scope"]["kind"], "dual_value": format_rational(dual_val), "gap": format_rational(objective - lower),
             "max_bound_sq": format_rational(worst if worst is not None else 0)}

@@ -71,7 +71,13 @@ class ExactContext:
 
     @cached_property
     def ties(self) -> list[tuple[int, int]]:
-        """Every exact tie ``(k, j)``: ``x_k^T W1_j = 0``, ``x_k != 0``, ``W1_j != 0``."""
+        """Every exact tie ``(k, j)`` where NC may have a kink: ``x_k^T W1_j = 0``, ``x_k != 0``.
+
+        A neuron with ``W1_j = 0`` is tied with every non-zero point; it is listed only when
+        ``w2_j != 0`` (with ``w2_j = 0`` its jumps ``w2_j e_k x_k`` vanish and NC is
+        differentiable in its weights). Sorted by ``(k, j)``.
+        """
         pre = self.evaluation.preact
+        w2 = [int(v) for v in self.w2.mat.entries()]
         return [(k, j) for k in range(self.n) if not self.zero_rows[k]
-                for j in range(self.m) if pre[k][j] == 0 and not self.w1_zero[j]]
+                for j in range(self.m) if pre[k][j] == 0 and (not self.w1_zero[j] or w2[j] != 0)]

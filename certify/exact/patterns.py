@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 DEFAULT_MAX_TIES = 12  # at most 2**12 tie patterns per neuron
+MAX_TIES_LIMIT = 16  # the checker refuses own scopes with more than 2**16 patterns per neuron
 
 
 def encode(bits: Sequence[int]) -> str:

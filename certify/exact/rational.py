@@ -17,7 +17,8 @@ from fractions import Fraction
 
 import flint
 
-_INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
+_INT = re.compile(r"^(0|-?[1-9][0-9]*)$")  # no '+', no leading zeros, no '-0'
+_DEN = re.compile(r"^[1-9][0-9]*$")
 _MAX_DIGITS = 100_000  # refuse absurdly long integers (resource limit)
 
 
@@ -34,16 +35,18 @@ def int_to_str(value: int) -> str:
 
 
 def parse_rational(text: object, what: str = "rational") -> Fraction:
-    """Parse ``"p/q"`` or ``"p"`` in lowest terms with ``q > 0`` into a Fraction."""
+    """Parse ``"p/q"`` (lowest terms, ``q > 1``) or ``"p"`` into a Fraction; nothing else."""
     if not isinstance(text, str):
         raise ValueError(f"{what}: expected a string 'p/q', got {_short(text)}")
     num, sep, den = text.partition("/")
     p = parse_int(num, what)
     if not sep:
         return Fraction(p)
+    if not _DEN.match(den) or len(den) > _MAX_DIGITS:
+        raise ValueError(f"{what}: denominator must be a positive integer, got {_short(text)}")
     q = parse_int(den, what)
-    if q <= 0:
-        raise ValueError(f"{what}: denominator must be positive, got {_short(text)}")
+    if q == 1:
+        raise ValueError(f"{what}: write an integer as 'p', not 'p/1' (got {_short(text)})")
     value = Fraction(p, q)
     if value.denominator != q:
         raise ValueError(f"{what}: {_short(text)} is not in lowest terms")

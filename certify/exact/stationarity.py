@@ -37,7 +37,7 @@ def tied_gradient_sq(ctx, ties: Sequence[tuple[int, int]], c: Sequence[Fraction]
 def ties_independent(ctx, ties: Sequence[tuple[int, int]]) -> bool:
     """True iff, for every neuron, the data points tied with it are linearly independent.
 
-    Neurons with ``W1_j = 0`` and ``w2_j != 0`` count as tied with every non-zero point.
+    ``ties`` must be the full tie list of :attr:`ExactContext.ties` (zero neurons included).
 
     Then every sign combination across the ties is attained next to the network, and the
     box set of one-sided gradients equals the Clarke subdifferential.
@@ -45,13 +45,6 @@ def ties_independent(ctx, ties: Sequence[tuple[int, int]]) -> bool:
     by_neuron: dict[int, list[int]] = {}
     for k, j in ties:
         by_neuron.setdefault(j, []).append(k)
-    # A neuron with W1_j = 0 is tied with every non-zero point; the tie list leaves it out
-    # (its one-sided gradient, c = 0, is still an element of the full box), but
-    # independence must account for it when its jumps w2_j e_k x_k can be non-zero.
-    w2 = [int(v) for v in ctx.w2.mat.entries()]
-    for j in range(ctx.m):
-        if ctx.w1_zero[j] and w2[j] != 0:
-            by_neuron[j] = [k for k in range(ctx.n) if not ctx.zero_rows[k]]
     rows = ctx.X_rows
     for ks in by_neuron.values():
         M = flint.fmpz_mat([rows[k] for k in ks])
