@@ -23,15 +23,17 @@ import struct
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
 
 from certify.check.checker import check_certificate
+from certify.errors import InputError
+from certify.exact.patterns import MAX_TIES_LIMIT  # a resource limit, not a truth
 from certify.network import Network
 from certify.patterns.sampling import patterns_of_gates, sample_gates
 from certify.problem import Problem
@@ -77,13 +79,24 @@ def _build(name: str) -> Instance:
         W1, w2, b1, lam = rng.standard_normal((3, 2)), rng.standard_normal(2), None, "1/2"
         pats = {"D": patterns_of_gates(X, sample_gates(3, 5, seed=3))}
     elif name == "bias":
-        rng = np.random.default_rng(13)
+        rng = np.random.default_rng(17)
         X, y = rng.standard_normal((5, 2)), rng.standard_normal(5)
         W1, w2, b1, lam, pats = rng.standard_normal((2, 2)), rng.standard_normal(2), rng.standard_normal(2), \
             "3/7", None
-    else:  # exact ties: neuron 0 with the point (1, 1), neuron 1 with the point (1, -2)
-        X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0], [2.0, 0.5], [1.0, -2.0]])
-        y = np.array([1.0, 0.0, 0.5, -1.0, 0.25, 0.75])
+    elif name == "kink":
+        # the optimum of the C-ReLU over 6 sampled patterns (cvxpy, lam = 1/2), mapped to a network
+        # and rounded to the grid 2^-30 (hard-coded, so no solver runs here): neurons sit near
+        # their rays (theory.md §7), the scope gap is ~4e-10 (tight evidence) and the Goldstein
+        # claim combines several points
+        rng = np.random.default_rng(4)
+        X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
+        W1 = np.array([[773075179, -468395317, -167415158, -464282676, -114],
+                       [-115488791, -310454042, 233528888, -307728169, 33165]]) / 2.0**30
+        w2 = np.array([781653948, -561939397, -287338784, -557005412, -33165]) / 2.0**30
+        b1, lam, pats = None, "1/2", None
+    else:  # exact ties: neuron 0 with (1, 1) and (2, 2) (dependent), neuron 1 with (1, -2)
+        X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0], [2.0, 0.5], [1.0, -2.0], [2.0, 2.0]])
+        y = np.array([1.0, 0.0, 0.5, -1.0, 0.25, 0.75, -0.5])
         W1 = np.array([[1.0, 0.5], [-1.0, 0.25]])
         w2, b1, lam, pats = np.array([1.0, -0.5]), None, "1/10", None
     inst = Instance(name, X.tolist(), y.tolist(), W1.tolist(), w2.tolist(),
@@ -97,7 +110,7 @@ def _build(name: str) -> Instance:
     return inst
 
 
-INSTANCE_NAMES = ["own", "given", "bias", "ties"]
+INSTANCE_NAMES = ["own", "given", "bias", "ties", "kink"]
 
 # ------------------------------------------------------------------------------------------------
 # The independent reference (Fractions from the floats; nothing from certify)
@@ -206,7 +219,8 @@ class Reference:
     def objective(self, lam: Fraction) -> tuple[Fraction, Fraction]:
         _, e = self.forward(self.cols)
         loss = sum((v * v for v in e), F(0)) / 2
-        penalty = lam / 2 * (sum((v * v for c in self.cols for v in c), F(0)) + sum((v * v for v in self.w2), F(0)))
+        squares = sum((v * v for c in self.cols for v in c), F(0)) + sum((v * v for v in self.w2), F(0))
+        penalty = lam / 2 * squares
         return loss, penalty
 
     def gradient(self, lam: Fraction, cols) -> list[list[Fraction]]:
@@ -224,11 +238,11 @@ class Reference:
             out.append(g + [g2])
         return out
 
-    def ties(self, cols=None) -> list[tuple[int, int]]:
-        cols = self.cols if cols is None else cols
-        pre, _ = self.forward(cols)
+    def ties(self) -> list[tuple[int, int]]:
+        """``x_k^T W1_j = 0`` with ``x_k != 0``; a zero neuron (``W1_j = 0``) only if ``w2_j != 0``."""
+        pre, _ = self.forward(self.cols)
         return [(k, j) for k in range(self.n) for j in range(self.m)
-                if self.live_row[k] and any(cols[j]) and pre[k][j] == 0]
+                if self.live_row[k] and pre[k][j] == 0 and (any(self.cols[j]) or self.w2[j] != 0)]
 
     def own_scope(self, max_ties: int) -> list[str] | None:
         pre, _ = self.forward(self.cols)
@@ -275,22 +289,22 @@ class Reference:
         by: dict[int, list[int]] = {}
         for k, j in self.ties():
             by.setdefault(j, []).append(k)
-        for j in range(self.m):
-            if not any(self.cols[j]) and self.w2[j] != 0:
-                by[j] = [k for k in range(self.n) if self.live_row[k]]
         return all(rank([self.X[k] for k in ks]) == len(ks) for ks in by.values())
 
     def gap_claim(self, c: dict, lam: Fraction) -> bool:
         scope = c["scope"]
         if scope["kind"] == "own":
-            if not is_int(scope["max_ties"]) or not 0 <= scope["max_ties"] <= 20:
+            if self.given_digest is not None:
+                return False  # an own-scope gap is not about the pattern set given to the checker
+            if not is_int(scope["max_ties"]) or not 0 <= scope["max_ties"] <= MAX_TIES_LIMIT:
                 return False
             plist = self.own_scope(scope["max_ties"])
             if plist is None:
                 return False
         else:
             plist = scope["patterns"]
-            if (not plist or any(decode_bits(p, self.n) is None for p in plist) or len(set(plist)) != len(plist)
+            if (not plist or any(decode_bits(p, self.n) is None for p in plist)
+                    or len(set(plist)) != len(plist)
                     or ref_patterns_digest(self.n, plist) != scope["patterns_sha256"]
                     or (self.given_digest is not None and self.given_digest != scope["patterns_sha256"])):
                 return False
@@ -309,7 +323,7 @@ class Reference:
             idx, num = b["mu_idx"], [parse_i(v) for v in b["mu_num"]]
             if (len(idx) != len(num) or None in num or any(v < 0 for v in num)
                     or any(not is_int(k) or not 0 <= k < self.n for k in idx)
-                    or any(a >= b_ for a, b_ in zip(idx, idx[1:]))):
+                    or any(a >= b_ for a, b_ in zip(idx, idx[1:], strict=False))):
                 return False
             v = [0] * self.d
             for k in range(self.n):
@@ -323,7 +337,8 @@ class Reference:
             # ||v / (den * sx)||^2 <= lam^2
             if F(sum(t * t for t in v), (den * self.sx) ** 2) > lam * lam:
                 return False
-        dual = F(sum(r * t for r, t in zip(rho, self.y, strict=True)), den) - F(sum(r * r for r in rho), 2 * den * den)
+        dual = (F(sum(r * t for r, t in zip(rho, self.y, strict=True)), den)
+                - F(sum(r * r for r in rho), 2 * den * den))
         loss, penalty = self.objective(lam)
         return lower <= dual and loss + penalty - lower <= gap
 
@@ -394,7 +409,7 @@ class Mutant:
 
 
 def scalar_ops(value: Fraction) -> Iterator[tuple[str, Fraction, int]]:
-    """(name, new value, direction) with direction +1 (larger), -1 (smaller), 0 (other)."""
+    """(name, new value, direction): the seven edits of a rational, direction +1 (larger) or -1."""
     q = value.denominator
     rel = F(1, 10**9)
     for name, new in (("+1/q", value + F(1, q)), ("-1/q", value - F(1, q)),
@@ -402,6 +417,12 @@ def scalar_ops(value: Fraction) -> Iterator[tuple[str, Fraction, int]]:
                       ("negate", -value), ("*2", value * 2), ("/2", value / 2)):
         if new != value:
             yield name, new, (1 if new > value else -1)
+
+
+def get(obj, path: tuple):
+    for key in path:
+        obj = obj[key]
+    return obj
 
 
 def at(doc: dict, path: tuple):
@@ -476,6 +497,10 @@ def evidence_mutants(inst: Instance) -> Iterator[Mutant]:
             def edit(c, ev, k=k, delta=delta):
                 ev["rho"][k] = str(int(ev["rho"][k]) + delta)
             yield mutant(f"rho {delta:+d}", edit)
+    for scale in (F(2**20 + 1, 2**20), F(2**20 - 1, 2**20)):
+        def edit(c, ev, scale=scale):
+            ev["rho"] = [str(int(v) * scale.numerator // scale.denominator) for v in ev["rho"]]
+        yield mutant(f"rho scaled by 1{'+' if scale > 1 else '-'}2^-20", edit)
     for b, blk in enumerate(ev0["blocks"]):
         for t in range(len(blk["mu_num"])):
             for op in ("+1", "-1", "negate"):
@@ -483,6 +508,14 @@ def evidence_mutants(inst: Instance) -> Iterator[Mutant]:
                     v = int(ev["blocks"][b]["mu_num"][t])
                     ev["blocks"][b]["mu_num"][t] = str(v + 1 if op == "+1" else v - 1 if op == "-1" else -v)
                 yield mutant(f"mu {op}", edit)
+        if blk["mu_idx"]:
+            def edit(c, ev, b=b):
+                ev["blocks"][b]["mu_num"] = [str(int(v) // 2) for v in ev["blocks"][b]["mu_num"]]
+            yield mutant("mu halved", edit)
+
+            def edit(c, ev, b=b):
+                ev["blocks"][b]["mu_idx"], ev["blocks"][b]["mu_num"] = [], []
+            yield mutant("mu cleared", edit)
         missing = [k for k in range(len(ev0["rho"])) if k not in blk["mu_idx"]]
         if missing:
             def edit(c, ev, b=b, k=missing[0]):
@@ -501,7 +534,8 @@ def evidence_mutants(inst: Instance) -> Iterator[Mutant]:
                 ev["blocks"][b]["mu_idx"][-1] = len(ev["rho"])
             yield mutant("mu index out of range", edit)
         yield mutant("block dropped", lambda c, ev, b=b: ev["blocks"].pop(b))
-        yield mutant("block duplicated", lambda c, ev, b=b: ev["blocks"].append(copy.deepcopy(ev["blocks"][b])))
+        yield mutant("block duplicated",
+                     lambda c, ev, b=b: ev["blocks"].append(copy.deepcopy(ev["blocks"][b])))
 
         def hexdigit(c, ev, b=b):
             p = ev["blocks"][b]["pattern"]
@@ -512,7 +546,8 @@ def evidence_mutants(inst: Instance) -> Iterator[Mutant]:
              if blocks[a]["sign"] != blocks[b]["sign"]]
     for a, b in pairs[:6]:
         def edit(c, ev, a=a, b=b):
-            ev["blocks"][a]["sign"], ev["blocks"][b]["sign"] = ev["blocks"][b]["sign"], ev["blocks"][a]["sign"]
+            blk = ev["blocks"]
+            blk[a]["sign"], blk[b]["sign"] = blk[b]["sign"], blk[a]["sign"]
         same = blocks[a]["pattern"] == blocks[b]["pattern"]
         yield mutant("signs swapped (same pattern)" if same else "signs swapped", edit)
     for op in ("+1", "-1", "*2"):
@@ -531,7 +566,7 @@ def evidence_mutants(inst: Instance) -> Iterator[Mutant]:
             c["scope"]["patterns"].pop()
         yield mutant("scope pattern dropped", edit)
     else:
-        for max_ties in (0, 1, 20, 21, -1):
+        for max_ties in (0, 1, MAX_TIES_LIMIT, MAX_TIES_LIMIT + 1, -1):
             def edit(c, ev, max_ties=max_ties):
                 c["scope"]["max_ties"] = max_ties
             yield mutant(f"scope max_ties={max_ties}", edit)
@@ -550,7 +585,8 @@ def stationarity_mutants(inst: Instance) -> Iterator[Mutant]:
     yield mutant("tie added", lambda c: c["ties"].append({"k": 0, "j": 0, "c": "0"}))
     for t in range(len(c0["ties"])):
         yield mutant("tie dropped", lambda c, t=t: c["ties"].pop(t))
-        yield mutant("tie k changed", lambda c, t=t: c["ties"][t].update(k=(c["ties"][t]["k"] + 1) % inst_n(inst)))
+        yield mutant("tie k changed",
+                     lambda c, t=t: c["ties"][t].update(k=(c["ties"][t]["k"] + 1) % inst_n(inst)))
     if len(c0["ties"]) >= 2:
         yield mutant("ties reordered", lambda c: c["ties"].reverse())
 
@@ -575,7 +611,8 @@ def goldstein_mutants(inst: Instance) -> Iterator[Mutant]:
         yield mutant("goldstein point dropped", lambda c: c["points"].pop())
 
         def swap(c):
-            c["points"][0]["weight"], c["points"][1]["weight"] = c["points"][1]["weight"], c["points"][0]["weight"]
+            pts = c["points"]
+            pts[0]["weight"], pts[1]["weight"] = pts[1]["weight"], pts[0]["weight"]
         yield mutant("goldstein weights swapped", swap)
     for p, pt in enumerate(c0["points"]):
         for h in range(len(pt["changes"])):
@@ -590,40 +627,32 @@ def structure_mutants(inst: Instance) -> Iterator[Mutant]:
         for key in c:
             doc = copy.deepcopy(doc0)
             del doc["claims"][ci][key]
-            if key in ("id", "type"):
-                continue  # handled below (an id or type removed is not "a field removed")
-            yield Mutant("claim field removed", doc, "claim", ci)
+            yield Mutant(f"claim field removed ({key})" if key in ("id", "type") else "claim field removed",
+                         doc, "claim", ci)
         doc = copy.deepcopy(doc0)
         doc["claims"][ci]["unknown_field"] = "1"
         yield Mutant("claim unknown field", doc, "claim", ci)
         doc = copy.deepcopy(doc0)
         doc["claims"][ci]["type"] = c["type"] + "_v2"
         yield Mutant("unknown claim type", doc, "claim", ci, reason="unknown claim type")
-        doc = copy.deepcopy(doc0)
-        del doc["claims"][ci]["type"]
-        yield Mutant("claim type removed", doc, "claim", ci)
         for nested in nested_objects(c):
-            for key in list(at(c, nested)[0][at(c, nested)[1]]) if nested else []:
+            for key in get(c, nested):
                 doc = copy.deepcopy(doc0)
-                o, k = at(doc["claims"][ci], nested)
-                del o[k][key]
+                del get(doc["claims"][ci], nested)[key]
                 yield Mutant("nested field removed", doc, "claim", ci)
             doc = copy.deepcopy(doc0)
-            o, k = at(doc["claims"][ci], nested)
-            o[k]["unknown_field"] = 0
+            get(doc["claims"][ci], nested)["unknown_field"] = 0
             yield Mutant("nested unknown field", doc, "claim", ci)
         for path, value in leaves(c):
             for bad in wrong_types(value):
                 doc = copy.deepcopy(doc0)
                 o, k = at(doc["claims"][ci], path)
                 o[k] = bad
-                if known_crash(c, path, bad):
-                    continue  # reported bugs, see test_checker_rejects_malformed_values_without_crashing
                 yield Mutant("wrong JSON type", doc, "claim", ci)
     doc = copy.deepcopy(doc0)
     doc["claims"][1]["id"] = doc["claims"][0]["id"]
     yield Mutant("claim id duplicated", doc, "claim", 1, reason="unique")
-    for version in ("2.0", "1.1", "0.9", "1", "1.0.0", "v1.0", 1.0):
+    for version in ("2.0", "1.1", "0.9", "1", "1.0.0", "v1.0", 1.0, "01.0", "1.00", "1.\u0660", " 1.0"):
         doc = copy.deepcopy(doc0)
         doc["version"] = version
         yield Mutant(f"version {version!r}", doc, "all")
@@ -642,12 +671,21 @@ def structure_mutants(inst: Instance) -> Iterator[Mutant]:
         doc = copy.deepcopy(doc0)
         del doc["inputs"][key]
         yield Mutant("inputs field removed", doc, "all")
-    for key, bad in (("n", doc0["inputs"]["n"] + 1), ("d", doc0["inputs"]["d"] + 1), ("m", doc0["inputs"]["m"] + 1),
+    shape = doc0["inputs"]
+    for key, bad in (("n", shape["n"] + 1), ("d", shape["d"] + 1), ("m", shape["m"] + 1),
                      ("bias", not doc0["inputs"]["bias"]), ("data_sha256", "0" * 64),
                      ("network_sha256", "f" * 64), ("lam", "0.1"), ("lam", "1/0"), ("lam", 0.1)):
         doc = copy.deepcopy(doc0)
         doc["inputs"][key] = bad
         yield Mutant(f"inputs.{key} changed", doc, "all")
+    for key, bad in (("n", float(shape["n"])), ("bias", int(shape["bias"])), ("m", True)):
+        doc = copy.deepcopy(doc0)
+        doc["inputs"][key] = bad
+        yield Mutant(f"inputs.{key} of another JSON type", doc, "all")
+    for key in doc0["conventions"]:
+        doc = copy.deepcopy(doc0)
+        doc["conventions"][key] = doc0["conventions"][key].replace("1/2", "1/(2n)").replace("2D", "2 D") + " "
+        yield Mutant("conventions changed", doc, "all", reason="conventions")
     doc = copy.deepcopy(doc0)
     doc["claims"] = []
     yield Mutant("claims emptied", doc, "all")
@@ -661,7 +699,8 @@ def structure_mutants(inst: Instance) -> Iterator[Mutant]:
         pos = text.index(needle)
         line_end = text.index("\n", pos)
         line = text[pos:line_end].rstrip(",")
-        yield Mutant("duplicated JSON key", text[:pos] + line + ",\n" + text[pos:], "all", reason="duplicate key")
+        yield Mutant("duplicated JSON key", text[:pos] + line + ",\n" + text[pos:], "all",
+                     reason="duplicate key")
     yield Mutant("NaN literal", text.replace('"n": ', '"n": NaN, "nn": ', 1), "all", reason="non-JSON number")
     yield Mutant("not an object", "[" + text + "]", "all", reason="JSON object")
 
@@ -708,13 +747,6 @@ def wrong_types(value: object) -> list[object]:
     return [None]
 
 
-def known_crash(claim: dict, path: tuple, bad: object) -> bool:
-    """Malformed values that currently crash the checker (bugs reported; see the xfail test)."""
-    if claim["type"] != "subsampled_gap" or path[:2] != ("evidence", "blocks"):
-        return False
-    return (path[-1] == "sign" and isinstance(bad, float)) or (path[-1] == "pattern" and isinstance(bad, (list, dict)))
-
-
 def digest_mutants(inst: Instance) -> Iterator[Mutant]:
     X2 = copy.deepcopy(inst.X)
     X2[0][0] = float(np.nextafter(X2[0][0], np.inf))
@@ -731,15 +763,26 @@ def digest_mutants(inst: Instance) -> Iterator[Mutant]:
     if inst.b1 is not None:
         b12 = list(inst.b1)
         b12[0] += 1.0
-        yield Mutant("digest: other b1", inst.doc, "all", reason="network digest mismatch", inputs={"b1": b12})
-        yield Mutant("digest: b1 omitted", inst.doc, "all", reason="network digest mismatch", inputs={"b1": None})
+        yield Mutant("digest: other b1", inst.doc, "all", reason="network digest mismatch",
+                     inputs={"b1": b12})
+        yield Mutant("digest: b1 omitted", inst.doc, "all", reason="network digest mismatch",
+                     inputs={"b1": None})
     else:
         yield Mutant("digest: b1 added", inst.doc, "all", reason="network digest mismatch",
                      inputs={"b1": [0.0] * len(inst.w2)})
+    gi = gap_index(inst.doc)
     if inst.patterns_sha256 is not None:
-        gi = gap_index(inst.doc)
         yield Mutant("digest: other pattern set", inst.doc, "claim", gi, reason="not the one given",
                      inputs={"patterns_sha256": "0" * 64})
+    else:  # an own-scope gap checked against a pattern set the caller gives
+        yield Mutant("digest: pattern set given to an own scope", inst.doc, "claim", gi,
+                     inputs={"patterns_sha256": ref_patterns_digest(len(inst.X), ["0"])})
+    ragged = copy.deepcopy(inst.X)
+    ragged[0] = ragged[0][:-1]
+    for what, bad in (("X ragged", {"X": ragged}), ("y too short", {"y": inst.y[:-1]}),
+                      ("X with NaN", {"X": [[math.nan] * len(inst.X[0])] + inst.X[1:]}),
+                      ("W1 row missing", {"W1": inst.W1[:-1]})):
+        yield Mutant(f"malformed inputs: {what}", inst.doc, "all", inputs=bad)
 
 
 def all_mutants(inst: Instance) -> Iterator[Mutant]:
@@ -785,10 +828,15 @@ def test_genuine_certificate_accepted(instances, name: str) -> None:
     scope = inst.doc["claims"][2]["scope"]["kind"]
     assert scope == ("given" if inst.patterns is not None else "own")
     if name == "ties":
-        assert [(t["k"], t["j"]) for t in inst.doc["claims"][1]["ties"]] == [(2, 0), (5, 1)]
-        assert inst.doc["diagnostics"]["scope_patterns"] == 4
+        assert [(t["k"], t["j"]) for t in inst.doc["claims"][1]["ties"]] == [(2, 0), (5, 1), (6, 0)]
+        assert inst.doc["claims"][1]["ties_independent"] is False  # (1, 1) and (2, 2) are dependent
+        assert inst.doc["diagnostics"]["scope_patterns"] == 6
     if name == "bias":
         assert inst.doc["inputs"]["bias"] is True
+    if name == "kink":
+        assert len(inst.doc["claims"][3]["points"]) >= 2
+        assert parse_q(inst.doc["claims"][2]["gap"]) < F(1, 10**6)
+    assert parse_q(inst.doc["claims"][2]["lower_bound"]) > 0  # non-trivial dual evidence
 
 
 @pytest.mark.parametrize("name", INSTANCE_NAMES)
@@ -827,8 +875,8 @@ def test_mutants(instances, name: str) -> None:
                     failures.append((mutant.kind, f"reason lacks {mutant.reason!r}", v.reason))
         counts[mutant.kind, "accepted" if mutated_ok else "rejected"] += 1
     TOTALS.update(counts)
-    print(f"\n[{name}] {sum(counts.values())} mutants, "
-          f"{sum(v for (k, o), v in counts.items() if o == 'rejected')} with a false claim or damage (rejected)")
+    rejected = sum(v for (_, o), v in counts.items() if o == "rejected")
+    print(f"\n[{name}] {sum(counts.values())} mutants, {rejected} with a false claim or damage (rejected)")
     assert not failures, failures[:10]
     assert sum(counts.values()) >= 150
 
@@ -852,23 +900,36 @@ def test_checker_rejects_the_unmutated_claims_only(instances) -> None:
     ("block pattern as a list", lambda c: c["evidence"]["blocks"][0].update(pattern=["00"])),
     ("block pattern as an object", lambda c: c["evidence"]["blocks"][0].update(pattern={})),
 ])
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="BUG (reported): certify/check/gap.py crashes with TypeError instead of rejecting")
 def test_checker_rejects_malformed_values_without_crashing(instances, what: str, edit) -> None:
+    """Values of the wrong JSON type inside evidence are rejected, never an exception."""
     inst = instances["own"]
     doc = copy.deepcopy(inst.doc)
-    edit(doc["claims"][gap_index(doc)])
+    gi = gap_index(doc)
+    edit(doc["claims"][gi])
     report = inst.check(doc)
-    assert not report.verdicts[gap_index(doc)].accepted
+    assert [v.accepted for v in report.verdicts] == [i != gi for i in range(len(doc["claims"]))]
+    assert report.verdicts[gi].reason
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="BUG (reported): parse_document lets int-string-conversion ValueError escape")
 def test_checker_rejects_huge_integer_literal(instances) -> None:
+    """A JSON integer literal of 5000 digits is rejected (formerly an escaping ValueError)."""
     inst = instances["own"]
     text = inst.text.replace('"n": ', '"n": 1' + "0" * 5000 + ', "nn": ', 1)
     report = inst.check(text)
     assert not report.accepted
+    assert all(v.reason for v in report.verdicts)
+
+
+def test_verify_refuses_max_ties_beyond_checker_limit(instances) -> None:
+    """verify never writes an own scope its checker would refuse (formerly it did)."""
+    inst = instances["own"]
+    problem = Problem(np.array(inst.X), np.array(inst.y), inst.lam)
+    network = Network(np.array(inst.W1), np.array(inst.w2))
+    with pytest.raises(InputError, match=rf"The 'max_ties' argument of verify must be an integer in "
+                                         rf"\[0, {MAX_TIES_LIMIT}\]"):
+        verify(problem, network, max_ties=MAX_TIES_LIMIT + 1)
+    result = verify(problem, network, max_ties=MAX_TIES_LIMIT)
+    assert inst.check(result.to_json()).accepted
 
 
 # --- determinism, import hygiene ------------------------------------------------------------------
@@ -905,7 +966,7 @@ def _allowed(module: str) -> bool:
 
 
 def test_checker_imports_only_stdlib_flint_and_exact() -> None:
-    files = sorted((ROOT / "certify" / "check").glob("*.py")) + sorted((ROOT / "certify" / "exact").glob("*.py"))
+    files = [f for sub in ("check", "exact") for f in sorted((ROOT / "certify" / sub).glob("*.py"))]
     assert len(files) >= 10
     bad = {str(f.relative_to(ROOT)): sorted(m for m in _imports(f) if not _allowed(m)) for f in files}
     bad = {f: ms for f, ms in bad.items() if ms}
@@ -914,7 +975,8 @@ def test_checker_imports_only_stdlib_flint_and_exact() -> None:
 
 def test_checker_import_loads_no_numeric_stack() -> None:
     code = ("import certify.check.checker, sys; "
-            "assert 'numpy' not in sys.modules and 'scipy' not in sys.modules and 'cvxpy' not in sys.modules, "
+            "assert 'numpy' not in sys.modules and 'scipy' not in sys.modules "
+            "and 'cvxpy' not in sys.modules, "
             "sorted(m for m in ('numpy', 'scipy', 'cvxpy') if m in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

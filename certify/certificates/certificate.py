@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from certify import __version__
-from certify.exact.rational import format_rational
 from certify.exact import conventions
+from certify.exact.rational import format_rational
 from certify.problem import Problem
 
 FORMAT_NAME = "certify-certificate"

@@ -25,7 +25,6 @@ from certify.exact.patterns import MAX_TIES_LIMIT
 from certify.exact.rational import format_rational, parse_int
 
 
-
 def _scope_patterns(scope: object, ctx: ExactContext, inputs: dict) -> list[str]:
     if not isinstance(scope, dict) or scope.get("kind") not in ("own", "given"):
         raise Reject("scope must be an object with kind 'own' or 'given'")
