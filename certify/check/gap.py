@@ -124,5 +124,6 @@ def check_gap(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
         raise Reject(f"NC - lower_bound = {format_rational(objective - lower)} "
                      f"(~{float(objective - lower):.6g}) exceeds the claimed gap {format_rational(gap)} "
                      f"(~{float(gap):.6g})")
-    return {"scope": claim["scope"]["kind"], "dual_value": format_rational(dual_val), "gap": format_rational(objective - lower),
+    return {"scope": claim["scope"]["kind"], "dual_value": format_rational(dual_val),
+            "gap": format_rational(objective - lower),
             "max_bound_sq": format_rational(worst if worst is not None else 0)}
