@@ -20,7 +20,7 @@ test-thorough: setup
 	$(PY) -m pytest -q --hypothesis-profile=thorough
 
 lint: setup
-	$(VENV)/bin/ruff check certify tests benchmarks
+	$(VENV)/bin/ruff check certify tests benchmarks examples
 
 bench: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_exact.py
