@@ -145,8 +145,14 @@ def summary(result) -> str:
         f"lower bound on the optimum over {scope}: {float(result.lower_bound):.10g}",
         f"gap <= {float(result.gap):.4g} (relative {result.relative_gap:.3g}); relative to that "
         "scope only, not a global optimality claim",
-        f"stationarity: ||grad||^2 <= {float(result.grad_sq):.4g} at the stored weights",
     ]
+    ties = len(result.certificate["claims"][1]["ties"])
+    if ties:
+        lines.append(f"stationarity: {ties} exact tie(s); the one-sided-gradient set there has an element "
+                     f"of squared norm <= {float(result.grad_sq):.4g}")
+    else:
+        lines.append(f"stationarity: NC is differentiable at the stored weights; ||grad||^2 <= "
+                     f"{float(result.grad_sq):.4g}")
     if result.goldstein_sq is not None:
         lines.append(f"Goldstein stationarity: {float(result.goldstein_sq) ** 0.5:.4g} within radius "
                      f"{float(result.goldstein_radius_sq) ** 0.5:.3g}")
