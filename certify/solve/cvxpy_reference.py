@@ -58,14 +58,12 @@ def solve_crelu(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: 
     P = D.shape[1]
     U = cp.Variable((d, P))
     H = cp.Variable((d, P))
-    fit = 0
+    Df = D.astype(float)
+    fit = cp.sum(cp.multiply(Df, X @ (U - H)), axis=1)  # sum_i D_i X (u_i - h_i), vectorized
     cons = []
-    for i in range(P):
-        DX = D[:, i][:, None] * X
-        fit = fit + DX @ (U[:, i] - H[:, i])
-        if not gated:
-            A = (2.0 * D[:, i] - 1.0)[:, None] * X
-            cons += [A @ U[:, i] >= 0, A @ H[:, i] >= 0]
+    if not gated:
+        E = 2.0 * Df - 1.0
+        cons = [cp.multiply(E, X @ U) >= 0, cp.multiply(E, X @ H) >= 0]
     penalty = cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(H, 2, axis=0))
     obj = 0.5 * cp.sum_squares(fit - y) + lam * penalty
     prob = cp.Problem(cp.Minimize(obj), cons)

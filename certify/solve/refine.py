@@ -1,0 +1,99 @@
+"""Refinement to a stationary network (theory.md §3, "Refining to a stationary point").
+
+Re-solve the convex program over ``S ∪ (cells adjacent to every neuron)`` and map, until the
+network is optimal over all the cells adjacent to its neurons; then its own-pattern gap is tiny
+whichever adjacent cell the stored floats pick. The solver is a parameter: the cvxpy reference
+now (:func:`certify.solve.cvxpy_reference.solve_crelu`), the fast solver of issue 8 later.
+NC never increases across accepted rounds: a round whose network has a larger NC is rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from certify.convex.mapping import blocks_to_network, nc_objective
+from certify.network import Network
+from certify.patterns.sources import DEFAULT_NEAR_TIE, adjacent_patterns, union
+
+Solver = Callable[[np.ndarray, np.ndarray, float, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class RefinementResult:
+    """Outcome of :func:`refine`.
+
+    Attributes
+    ----------
+    network : Network
+        The refined (balanced) network, first-layer weights on the features (bias row last).
+    patterns : ndarray (n, P)
+        The final pattern set S (the start set plus every adjacent cell visited).
+    objectives : list[float]
+        NC after each round (round 0 is the start's optimum).
+    rounds : int
+    stationary : bool
+        The last round added no new adjacent cell (the network is optimal over them all,
+        to the solver's accuracy).
+    """
+
+    network: Network
+    patterns: np.ndarray
+    objectives: list[float] = field(default_factory=list)
+    rounds: int = 0
+    stationary: bool = False
+
+
+def _network(weights: np.ndarray, signs: np.ndarray) -> Network:
+    return blocks_to_network(weights, signs, bias=False, threshold=1e-12 * max(
+        float(np.linalg.norm(weights, axis=0).max(initial=0.0)), 1e-300))
+
+
+def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solver,
+           near_tie: float = DEFAULT_NEAR_TIE, max_rounds: int = 30,
+           progress: Callable[[int, float, int], None] | None = None) -> RefinementResult:
+    """Refine the optimum over patterns ``D`` to a network optimal over its adjacent cells.
+
+    Parameters
+    ----------
+    X, y, lam : features (bias column included), targets, certify's lam.
+    D : (n, P) start patterns.
+    solver : callable ``(X, y, lam, D) -> (weights (d, B), signs (B,))`` of non-zero blocks.
+    near_tie : relative tolerance defining adjacent cells (see
+        :func:`certify.patterns.sources.adjacent_patterns`).
+    max_rounds : int
+    progress : optional callable ``(round, NC, number of patterns)``.
+    """
+    S = union(D)
+    weights, signs = solver(X, y, lam, S)
+    net = _network(weights, signs)
+    best = nc_objective(X, y, lam, net.W1, net.w2)
+    result = RefinementResult(net, S, [best])
+    for rnd in range(1, max_rounds + 1):
+        adjacent = adjacent_patterns(X, net.W1, near_tie)
+        S_new = union(S, adjacent)
+        if S_new.shape[1] == S.shape[1]:
+            result.stationary = True
+            break
+        S = S_new
+        weights, signs = solver(X, y, lam, S)
+        cand = _network(weights, signs)
+        value = nc_objective(X, y, lam, cand.W1, cand.w2)
+        result.rounds = rnd
+        if value <= best * (1 + 1e-12):
+            net, best = cand, value
+        result.objectives.append(best)
+        if progress is not None:
+            progress(rnd, best, S.shape[1])
+    result.network, result.patterns = net, S
+    return result
+
+
+def cvxpy_solver(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cvxpy + Clarabel reference as a :data:`Solver`."""
+    from certify.solve.cvxpy_reference import solve_crelu
+
+    blocks = solve_crelu(X, y, lam, D).blocks()
+    return blocks.weights, blocks.signs
