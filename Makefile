@@ -24,6 +24,7 @@ lint: setup
 
 bench: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_exact.py
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_operators.py
 
 clean:
 	rm -rf demo-output .pytest_cache .hypothesis
