@@ -20,7 +20,7 @@ import numpy as np
 
 from certify.certificates import certificate
 from certify.certificates.gap import gap_claim, given_scope_spec, own_scope_spec
-from certify.certificates.goldstein import goldstein_claim
+from certify.certificates.goldstein import goldstein_claim_or_none
 from certify.certificates.objective import objective_claim
 from certify.certificates.stationarity import stationarity_claim
 from certify.diagnostics import DEFAULT_KINK_TOL, near_kinks
@@ -134,7 +134,6 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
     ctx = exact_context(problem, network)
     X = problem.features
     W1 = network.weights(problem.bias)
-    residual = problem.y - np.maximum(X @ W1, 0.0) @ network.w2
     if patterns is None:
         try:
             scope, plist = own_scope_spec(ctx, max_ties)
@@ -143,8 +142,8 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
     else:
         scope, plist = given_scope_spec(ctx, given_pattern_strings(problem, patterns))
     claims = [objective_claim(ctx), stationarity_claim(ctx),
-              gap_claim(ctx, X, residual, scope, plist, progress)]
-    goldstein = goldstein_claim(ctx, X, W1, network.w2, kink_tol)
+              gap_claim(ctx, X, scope, plist, progress)]
+    goldstein = goldstein_claim_or_none(ctx, X, W1, network.w2, kink_tol)
     if goldstein is not None:
         claims.append(goldstein)
     diagnostics = {

@@ -132,3 +132,14 @@ def goldstein_claim(ctx: ExactContext, X: np.ndarray, W1: np.ndarray, w2: np.nda
         "grad_sq_bound": format_rational(value),
         "points": entries,
     }
+
+
+def goldstein_claim_or_none(ctx: ExactContext, X: np.ndarray, W1: np.ndarray, w2: np.ndarray,
+                            tol: float, max_points: int = DEFAULT_MAX_POINTS) -> dict | None:
+    """:func:`goldstein_claim`, or None when its float search overflows (weights or data near
+    the float range, e.g. 1e300): the claim is optional, the certificate stays valid without it."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            return goldstein_claim(ctx, X, W1, w2, tol, max_points)
+    except (OverflowError, FloatingPointError, ValueError):
+        return None
