@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: setup demo test test-thorough lint bench clean
+.PHONY: setup demo test test-thorough lint bench clean fuzz
 
 setup: $(VENV)/.certify-installed
 
@@ -25,6 +25,20 @@ lint: setup
 bench: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_exact.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_operators.py
+
+# Coverage-guided fuzzing (atheris) of the checker and the loaders, FUZZ_TIME seconds each (fuzz/README.md).
+FUZZ_TIME ?= 300
+FUZZ_WORK ?= /tmp/certify-fuzz
+fuzz: setup
+	@$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q atheris
+	@for h in checker loaders; do \
+	  mkdir -p $(FUZZ_WORK)/$$h; \
+	  echo "fuzz: $$h for $(FUZZ_TIME) s; new inputs in $(FUZZ_WORK)/$$h, crashes in $(FUZZ_WORK)/$$h-crash-*"; \
+	  CERTIFY_FUZZ_SKIP_KNOWN=1 $(PY) fuzz/fuzz_$$h.py -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	    -max_len=8192 -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_WORK)/$$h- \
+	    $(FUZZ_WORK)/$$h fuzz/corpus/$$h 2>$(FUZZ_WORK)/$$h.log || { tail -n 40 $(FUZZ_WORK)/$$h.log; exit 1; }; \
+	  grep -E "^#[0-9]+[[:space:]]+DONE" $(FUZZ_WORK)/$$h.log | tail -n 1; \
+	done
 
 clean:
 	rm -rf demo-output .pytest_cache .hypothesis

@@ -45,6 +45,45 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
                         "network's own patterns")
 
 
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    from certify.check.limits import CheckLimits
+
+    default = CheckLimits()
+    g = p.add_argument_group(
+        "resource limits",
+        "A certificate that would exceed a limit is rejected with a reason naming the limit\n"
+        "(exit 1). Raising a limit is safe: it never makes a false claim pass, it only lets the\n"
+        "checker spend more time or memory. Genuine certificates stay far below the defaults\n"
+        "(docs/certificate-format.md, 'Limits'). N may be written as 1e11.")
+    helps = {
+        "max_bytes": "size of the certificate file in bytes (default %(default)s = 64 MiB)",
+        "max_depth": "nesting depth of JSON arrays and objects (default %(default)s)",
+        "max_digits": "decimal digits of each integer in the certificate, p and q of 'p/q' separately "
+                      "(default %(default)s)",
+        "max_list": "entries of any one JSON array or object (default %(default)s)",
+        "max_work": "estimated work of all claims, in units of about one machine-word operation "
+                    "(default %(default)s)",
+        "max_memory": "estimated bytes of the largest structure a claim makes the checker build "
+                      "(default %(default)s = 2 GiB)",
+    }
+    for name, text in helps.items():
+        g.add_argument("--" + name.replace("_", "-"), type=_positive_int, default=getattr(default, name),
+                       metavar="N", dest=name, help=text)
+
+
+def _positive_int(text: str) -> int:
+    """A positive integer written as digits or in exponent notation (``1e11``), exactly."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value != value.to_integral_value() or value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer (e.g. 100000 or 1e11), got {text!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="certify", description="Exact verification and certification of two-layer ReLU networks.",
@@ -89,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("certificate", metavar="CERT", help="certificate file (JSON)")
     _add_inputs(c)
     c.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    _add_limits(c)
 
     f = sub.add_parser(
         "fit", help="fit a network by convex optimization over activation patterns",
@@ -169,26 +209,40 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def approx(value, digits: int, sqrt: bool = False) -> str:
+    """A rational (or its square root) to ``digits`` significant digits, at any magnitude."""
+    from decimal import Context
+    from fractions import Fraction
+
+    value = Fraction(value)
+    ctx = Context(prec=digits + 5)
+    dec = ctx.divide(ctx.create_decimal(value.numerator), ctx.create_decimal(value.denominator))
+    if sqrt:
+        dec = ctx.sqrt(dec)
+    return f"{dec:.{digits}g}"
+
+
 def summary(result) -> str:
     """Plain-language summary of a verification."""
     scope = ("the network's own exact activation patterns" if result.scope == "own"
              else "the given pattern set")
+    relative = result.gap / result.objective if result.objective else result.gap
     lines = [
-        f"objective NC = {float(result.objective):.10g} (exact value in the certificate)",
-        f"lower bound on the optimum over {scope}: {float(result.lower_bound):.10g}",
-        f"gap <= {float(result.gap):.4g} (relative {result.relative_gap:.3g}); relative to that "
+        f"objective NC = {approx(result.objective, 10)} (exact value in the certificate)",
+        f"lower bound on the optimum over {scope}: {approx(result.lower_bound, 10)}",
+        f"gap <= {approx(result.gap, 4)} (relative {approx(relative, 3)}); relative to that "
         "scope only, not a global optimality claim",
     ]
     ties = len(result.certificate["claims"][1]["ties"])
     if ties:
         lines.append(f"stationarity: {ties} exact tie(s); the one-sided-gradient set there has an element "
-                     f"of squared norm <= {float(result.grad_sq):.4g}")
+                     f"of squared norm <= {approx(result.grad_sq, 4)}")
     else:
         lines.append(f"stationarity: NC is differentiable at the stored weights; ||grad||^2 <= "
-                     f"{float(result.grad_sq):.4g}")
+                     f"{approx(result.grad_sq, 4)}")
     if result.goldstein_sq is not None:
-        lines.append(f"Goldstein stationarity: {float(result.goldstein_sq) ** 0.5:.4g} within radius "
-                     f"{float(result.goldstein_radius_sq) ** 0.5:.3g}")
+        lines.append(f"Goldstein stationarity: {approx(result.goldstein_sq, 4, sqrt=True)} within radius "
+                     f"{approx(result.goldstein_radius_sq, 3, sqrt=True)}")
     kinks = result.certificate["diagnostics"]["near_kink"]["neurons"]
     if kinks:
         tol = result.certificate["diagnostics"]["near_kink"]["tolerance"]
@@ -199,14 +253,17 @@ def summary(result) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from certify.check.checker import check_certificate
+    from certify.check.limits import CheckLimits
 
+    limits = CheckLimits(**{name: getattr(args, name) for name in
+                            ("max_bytes", "max_depth", "max_digits", "max_list", "max_work", "max_memory")})
     X, y, network = _load(args)
-    text = Path(args.certificate).read_bytes()
+    text = _read_at_most(args.certificate, limits.max_bytes + 1)  # one byte more: the checker rejects it
     digest = None
     if args.patterns:
         digest = _pattern_digest(args, X, y, network)
     report = check_certificate(text, X.tolist(), y.tolist(), network.W1.tolist(), network.w2.tolist(),
-                               None if network.b1 is None else network.b1.tolist(), digest)
+                               None if network.b1 is None else network.b1.tolist(), digest, limits=limits)
     if args.json:
         print(json.dumps({"accepted": report.accepted, "summary": report.summary_line(),
                           "versions": report.versions,
@@ -218,6 +275,19 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"{v.claim_id} ({v.claim_type}): {status}: {v.reason}")
         print(report.summary_line())
     return EXIT_OK if report.accepted else EXIT_REJECTED
+
+
+def _read_at_most(path: str, size: int) -> bytes:
+    """The first ``size`` bytes of a file (all of it if shorter), read in chunks of 1 MiB."""
+    chunks, total = [], 0
+    with open(path, "rb") as f:
+        while total < size:
+            chunk = f.read(min(1 << 20, size - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    return b"".join(chunks)
 
 
 def _pattern_digest(args, X, y, network) -> str:

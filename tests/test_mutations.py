@@ -626,9 +626,6 @@ def test_counts_by_claim_type_and_kind(built, capsys) -> None:
     assert not short, short
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: the checker's regular expressions end in '$', which "
-                   "also matches before a final newline (certify/check/checker.py _VERSION, "
-                   "certify/exact/rational.py _INT and _DEN); use re.fullmatch or '\\Z'")
 @pytest.mark.parametrize("where", ["version", "objective", "den"])
 def test_trailing_newline_is_not_canonical(built, where: str) -> None:
     """``"1.0\\n"`` is not the version ``major.minor``, ``"5\\n"`` not an integer string."""

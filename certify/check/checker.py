@@ -3,31 +3,43 @@
 Imports only the standard library and :mod:`certify.exact` (python-flint); never the
 solvers, NumPy or the producers (a test walks its imports). Rejects by default: unknown
 format, unsupported major version or newer minor version, unknown claim type, missing or
-extra fields, and inputs whose digests differ from the certificate's.
+extra fields, and inputs whose digests differ from the certificate's. Hostile certificates
+are rejected within resource limits (:class:`certify.check.limits.CheckLimits`): size, nesting
+and list lengths before parsing, digits before converting, work and memory before computing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 
-from certify.check.fields import require_keys
+from certify.check.fields import rational, require_keys
 from certify.check.gap import check_gap
 from certify.check.goldstein import check_goldstein
+from certify.check.limits import (
+    CheckLimits,
+    LimitExceeded,
+    WorkBudget,
+    check_size,
+    decode_text,
+    scan_text,
+    walk_document,
+)
 from certify.check.objective import check_objective
 from certify.check.stationarity import check_stationarity
 from certify.check.verdict import CheckReport, ClaimVerdict, Reject
 from certify.exact import conventions
 from certify.exact.context import ExactContext
 from certify.exact.digest import data_digest, network_digest
-from certify.exact.rational import parse_rational
 
 CHECKER_VERSION = "1.0"
 FORMAT_NAME = "certify-certificate"
 SUPPORTED_MAJOR, SUPPORTED_MINOR = 1, 0
-MAX_CERTIFICATE_BYTES = 512 * 1024 * 1024
+MAX_CERTIFICATE_BYTES = CheckLimits().max_bytes  # default; see CheckLimits.max_bytes
 
 #: Claim type -> check function. A type absent from this table is rejected.
 CHECKS: dict[str, Callable[[dict, ExactContext, dict], dict]] = {
@@ -37,7 +49,7 @@ CHECKS: dict[str, Callable[[dict, ExactContext, dict], dict]] = {
     "stationarity_goldstein": check_goldstein,
 }
 
-_VERSION = re.compile(r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$")
+_VERSION = re.compile(r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\Z")  # \Z: no trailing newline
 _TOP_KEYS = {"format", "version", "conventions", "inputs", "claims", "diagnostics", "producer"}
 _INPUT_KEYS = {"data_sha256", "network_sha256", "lam", "n", "d", "m", "bias"}
 
@@ -48,28 +60,79 @@ def _versions() -> dict:
     return {"checker": CHECKER_VERSION, "python-flint": flint.__version__}
 
 
-def _reject_all(claims: object, reason: str) -> CheckReport:
+def _short_repr(value: object) -> str:
+    """``repr`` cut to 60 characters, without building the repr of a large object."""
+    if isinstance(value, (list, dict)):
+        text = f"<{type(value).__name__} of {len(value)} entries>"
+    else:
+        text = repr(value[:61] if isinstance(value, str) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _label(value: object, default: str) -> str:
+    """A claim id or type for a verdict: a string as it is, ``default`` for None, else shortened."""
+    if isinstance(value, str):
+        return value
+    return default if value is None else _short_repr(value)
+
+
+def _limit_values(exc: Reject) -> dict:
+    return {"limit": exc.limit} if isinstance(exc, LimitExceeded) else {}
+
+
+def _reject_all(claims: object, exc: Reject | str) -> CheckReport:
+    reason = str(exc)
+    values = _limit_values(exc) if isinstance(exc, Reject) else {}
     verdicts = []
     if isinstance(claims, list) and claims:
         for i, c in enumerate(claims):
-            cid = c.get("id", f"claim[{i}]") if isinstance(c, dict) else f"claim[{i}]"
-            ctype = c.get("type", "?") if isinstance(c, dict) else "?"
-            verdicts.append(ClaimVerdict(str(cid), str(ctype), False, reason))
+            cid = c.get("id") if isinstance(c, dict) else None
+            ctype = c.get("type") if isinstance(c, dict) else None
+            verdicts.append(ClaimVerdict(_label(cid, f"claim[{i}]"), _label(ctype, "?"), False, reason,
+                                         dict(values)))
     else:
-        verdicts.append(ClaimVerdict("certificate", "certificate", False, reason))
+        verdicts.append(ClaimVerdict("certificate", "certificate", False, reason, values))
     return CheckReport(verdicts, CHECKER_VERSION, _versions())
 
 
-def parse_document(text: str | bytes) -> dict:
-    """Parse certificate JSON strictly (no NaN/Infinity, no duplicate keys); raise Reject."""
-    if len(text) > MAX_CERTIFICATE_BYTES:
-        raise Reject("certificate is larger than the checker's limit")
+def parse_document(text: str | bytes, limits: CheckLimits | None = None) -> dict:
+    """Parse certificate JSON strictly (no NaN/Infinity, no duplicate keys) within resource limits.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The certificate (bytes are decoded as :func:`json.loads` decodes them: UTF-8, -16 or -32).
+    limits : CheckLimits, default=CheckLimits()
+        ``max_bytes`` is checked first, then ``max_depth``, ``max_list`` and the memory of the
+        parse (``max_memory``) on the raw text, all before :func:`json.loads` runs.
+
+    Returns
+    -------
+    dict
+        The document.
+
+    Raises
+    ------
+    Reject
+        For anything but a JSON object within the limits (:class:`LimitExceeded` for a limit).
+    """
+    limits = CheckLimits() if limits is None else limits
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise Reject(f"certificate must be JSON text (str or bytes), got {type(text).__name__}")
+    check_size(text, limits)
+    try:
+        text = decode_text(bytes(text) if isinstance(text, bytearray) else text)
+    except ValueError as exc:  # UnicodeDecodeError
+        raise Reject(f"certificate is not valid JSON (truncated or corrupt?): {exc}") from None
+    scan_text(text, limits)
 
     def no_duplicates(pairs):
-        keys = [k for k, _ in pairs]
-        if len(keys) != len(set(keys)):
-            raise Reject(f"duplicate key in certificate: {sorted({k for k in keys if keys.count(k) > 1})}")
-        return dict(pairs)
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            counts = Counter(k for k, _ in pairs)
+            repeated = sorted(k if len(k) <= 40 else k[:37] + "..." for k, c in counts.items() if c > 1)
+            raise Reject(f"duplicate key in certificate: {repeated[:5]}")
+        return obj
 
     def bad_constant(name):
         raise Reject(f"certificate contains the non-JSON number {name}")
@@ -83,7 +146,9 @@ def parse_document(text: str | bytes) -> dict:
     try:
         doc = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant,
                          parse_int=small_int)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+    except RecursionError:  # only if max_depth was raised beyond what the parser can nest
+        raise Reject("certificate is nested too deeply for the JSON parser") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
         raise Reject(f"certificate is not valid JSON (truncated or corrupt?): {exc}") from None
     if not isinstance(doc, dict):
         raise Reject("certificate must be a JSON object")
@@ -137,33 +202,52 @@ def _shape_problem(X, y, W1, w2, b1) -> str | None:
 
 def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]], y: Sequence[float],
                       W1: Sequence[Sequence[float]], w2: Sequence[float],
-                      b1: Sequence[float] | None = None, patterns_sha256: str | None = None
-                      ) -> CheckReport:
+                      b1: Sequence[float] | None = None, patterns_sha256: str | None = None,
+                      limits: CheckLimits | None = None) -> CheckReport:
     """Check every claim of a certificate against the given inputs.
+
+    Never raises on a bad document: whatever the certificate says, the answer is a report.
 
     Parameters
     ----------
-    document : JSON text or parsed dict.
-    X, y : raw data as rows of floats (no bias column) and targets.
-    W1, w2, b1 : the network as loaded (W1 of shape (d, m) as rows; b1 or None).
-    patterns_sha256 : digest of a pattern set the caller supplies; a ``given`` scope must match it.
+    document : str, bytes or dict
+        JSON text or a parsed document.
+    X, y : rows of floats (no bias column) and a list of floats
+        The raw data and targets.
+    W1, w2, b1 : rows of floats (d, m), a list of floats (m,), a list of floats (m,) or None
+        The network as loaded.
+    patterns_sha256 : str or None, default=None
+        Digest of a pattern set the caller supplies; a ``given`` scope must match it.
+    limits : CheckLimits, default=CheckLimits()
+        Resource limits; a certificate that would exceed one is rejected with a reason that
+        names the limit (:mod:`certify.check.limits`). Raising a limit never makes a false
+        claim pass.
 
     Returns
     -------
     CheckReport
         One verdict per claim; ``accepted`` iff all are accepted.
     """
+    limits = CheckLimits() if limits is None else limits
+    if not isinstance(limits, CheckLimits):
+        raise TypeError(f"limits must be a CheckLimits, got {type(limits).__name__}")
     try:
-        doc = document if isinstance(document, dict) else parse_document(document)
+        if isinstance(document, dict):
+            walk_document(document, limits)
+            doc = document
+        else:
+            doc = parse_document(document, limits)
         _check_header(doc)
     except Reject as exc:
-        return _reject_all(document.get("claims") if isinstance(document, dict) else None, str(exc))
+        return _reject_all(document.get("claims") if isinstance(document, dict) else None, exc)
+    except (RecursionError, TypeError, ValueError) as exc:  # only for a dict built in Python
+        return _reject_all(None, f"malformed certificate ({type(exc).__name__}: {exc})")
     claims = doc["claims"]
     inputs = doc["inputs"]
     try:
-        lam = parse_rational(inputs["lam"], "inputs.lam")
-    except ValueError as exc:
-        return _reject_all(claims, str(exc))
+        lam = rational(inputs["lam"], "inputs.lam", limits.max_digits)
+    except Reject as exc:
+        return _reject_all(claims, exc)
     if lam <= 0:
         return _reject_all(claims, "inputs.lam must be positive")
     shape_problem = _shape_problem(X, y, W1, w2, b1)
@@ -179,27 +263,30 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
     if (inputs["n"], inputs["d"], inputs["m"]) != shape:
         return _reject_all(claims, f"inputs.n/d/m do not match the inputs' shape {shape}")
     ctx = ExactContext(X, y, W1, w2, b1, lam)
-    extra = {"patterns_sha256": patterns_sha256}
+    budget = WorkBudget(limits)
+    extra = {"patterns_sha256": patterns_sha256, "limits": limits, "budget": budget}
     verdicts = []
     ids = set()
     for i, claim in enumerate(claims):
         cid = claim.get("id") if isinstance(claim, dict) else None
         ctype = claim.get("type") if isinstance(claim, dict) else None
         label = cid if isinstance(cid, str) else f"claim[{i}]"
+        type_label = _label(ctype, "None")
         try:
             if not isinstance(cid, str) or cid in ids:
                 raise Reject("claim id must be a unique string")
             ids.add(cid)
             check = CHECKS.get(ctype) if isinstance(ctype, str) else None
             if check is None:
-                raise Reject(f"unknown claim type {ctype!r}")
+                raise Reject(f"unknown claim type {_short_repr(ctype)}")
             values = check(claim, ctx, extra)
             verdicts.append(ClaimVerdict(label, ctype, True, "recomputed exactly", values))
         except Reject as exc:
-            verdicts.append(ClaimVerdict(label, str(ctype), False, str(exc)))
+            verdicts.append(ClaimVerdict(label, type_label, False, str(exc), _limit_values(exc)))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError,
                 RecursionError, MemoryError) as exc:
             # reject by default: evidence the checks did not anticipate is never accepted
-            verdicts.append(ClaimVerdict(label, str(ctype), False,
+            verdicts.append(ClaimVerdict(label, type_label, False,
                                          f"malformed claim or evidence ({type(exc).__name__}: {exc})"))
-    return CheckReport(verdicts, CHECKER_VERSION, _versions())
+    return CheckReport(verdicts, CHECKER_VERSION, _versions(),
+                       {"work": budget.used, "limits": dataclasses.asdict(limits)})

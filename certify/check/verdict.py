@@ -22,11 +22,17 @@ class ClaimVerdict:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Outcome of checking a whole certificate. ``accepted`` iff every claim is accepted."""
+    """Outcome of checking a whole certificate. ``accepted`` iff every claim is accepted.
+
+    ``resources`` records the limits in force and the estimated work the claims used
+    (``{"work": units, "limits": {...}}``; empty when the document was rejected before any
+    claim was checked). See :mod:`certify.check.limits`.
+    """
 
     verdicts: list[ClaimVerdict]
     checker_version: str
     versions: dict
+    resources: dict = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:

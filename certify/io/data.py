@@ -26,6 +26,7 @@ import warnings
 import zipfile
 import zlib
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
 
@@ -118,7 +119,8 @@ def read_npz(path: Path, what: str, how_to_save: str) -> dict[str, np.ndarray]:
         # numpy falls back to unpickling what is neither a zip archive nor a .npy file.
         raise FormatError(f"{where} is not an .npz archive (neither a zip archive nor a .npy file); "
                           f"write it with {how_to_save}.") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, SyntaxError,
+            TokenError, MemoryError, OverflowError) as exc:
         raise FormatError(f"{where} is not a readable .npz archive (truncated or corrupt: {exc}); "
                           f"write it again with {how_to_save}.") from None
     if isinstance(obj, np.ndarray):
@@ -138,8 +140,12 @@ def read_npz(path: Path, what: str, how_to_save: str) -> dict[str, np.ndarray]:
                     ) from None
                 raise FormatError(f"array {key!r} in {where} is unreadable ({exc}); write the file "
                                   f"again with {how_to_save}.") from None
-            except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-                raise FormatError(f"array {key!r} in {where} is corrupt ({exc}); write the file again "
+            except (zipfile.BadZipFile, EOFError, OSError, zlib.error, SyntaxError, TokenError,
+                    RuntimeError, NotImplementedError, MemoryError, OverflowError) as exc:
+                # malformed member headers (tokenize errors), encrypted members, unknown
+                # compression methods: all found by fuzzing (tests/data/fuzz_regressions/)
+                raise FormatError(f"array {key!r} in {where} is corrupt or unsupported "
+                                  f"({type(exc).__name__}: {exc}); write the file again "
                                   f"with {how_to_save}.") from None
     return out
 
