@@ -19,6 +19,7 @@ import numpy as np
 
 from certify import __version__
 from certify.errors import BudgetError, CertifyError
+from certify.exact.rational import approx
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUDGET = 0, 1, 2, 3
 
@@ -207,19 +208,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(summary(result))
         print(f"certificate written to {args.output}" + (f"; report to {args.report}" if args.report else ""))
     return EXIT_OK
-
-
-def approx(value, digits: int, sqrt: bool = False) -> str:
-    """A rational (or its square root) to ``digits`` significant digits, at any magnitude."""
-    from decimal import Context
-    from fractions import Fraction
-
-    value = Fraction(value)
-    ctx = Context(prec=digits + 5)
-    dec = ctx.divide(ctx.create_decimal(value.numerator), ctx.create_decimal(value.denominator))
-    if sqrt:
-        dec = ctx.sqrt(dec)
-    return f"{dec:.{digits}g}"
 
 
 def summary(result) -> str:

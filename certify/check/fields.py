@@ -89,13 +89,3 @@ def _short(obj: object) -> str:
         return f"a {type(obj).__name__} of {len(obj)} entries" if obj else repr(obj)
     text = repr(obj[:61] if isinstance(obj, str) else obj)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def approx(value: Fraction, digits: int = 6) -> str:
-    """A rational to ``digits`` significant digits for messages, at any magnitude (no float)."""
-    from decimal import Context
-
-    value = Fraction(value)
-    ctx = Context(prec=digits + 3)
-    dec = ctx.divide(ctx.create_decimal(value.numerator), ctx.create_decimal(value.denominator))
-    return f"{dec:.{digits}g}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from certify.check.fields import approx, int_list, integer, plain_int, rational_field, require_keys
+from certify.check.fields import int_list, integer, plain_int, rational_field, require_keys
 from certify.check.limits import PY, WorkBudget, max_bits, resources, words
 from certify.check.verdict import Reject
 from certify.exact import dual
@@ -30,7 +30,7 @@ from certify.exact import patterns as pattern_strings
 from certify.exact.context import ExactContext
 from certify.exact.digest import patterns_digest
 from certify.exact.patterns import MAX_TIES_LIMIT
-from certify.exact.rational import format_rational
+from certify.exact.rational import approx, format_rational
 
 _HEX = re.compile(r"[0-9a-f]+")
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 from fractions import Fraction
 from math import lcm
 
-from certify.check.fields import approx, plain_int, rational, rational_field, require_keys, shown
+from certify.check.fields import plain_int, rational, rational_field, require_keys, shown
 from certify.check.limits import PY, WorkBudget, pass_memory, pass_work, resources, sum_work, words
 from certify.check.verdict import Reject
 from certify.exact.context import ExactContext
 from certify.exact.goldstein import distance_sq, gradient_at, replace_columns
 from certify.exact.nc import ExactGradient
-from certify.exact.rational import format_rational
+from certify.exact.rational import approx, format_rational
 
 MAX_POINTS = 1024
 _LOG2_10 = 3.3219280948873626  # bits per decimal digit

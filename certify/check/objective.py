@@ -7,11 +7,11 @@ recomputed from the inputs: ``loss = 1/2 ||f(X) - y||^2``,
 
 from __future__ import annotations
 
-from certify.check.fields import approx, rational_field, require_keys
+from certify.check.fields import rational_field, require_keys
 from certify.check.limits import resources
 from certify.check.verdict import Reject
 from certify.exact.context import ExactContext
-from certify.exact.rational import format_rational
+from certify.exact.rational import approx, format_rational
 
 
 def check_objective(claim: dict, ctx: ExactContext, inputs: dict) -> dict:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from certify.check.fields import approx, rational, rational_field, require_keys, shown
+from certify.check.fields import rational, rational_field, require_keys, shown
 from certify.check.limits import PY, resources, sum_work
 from certify.check.verdict import Reject
 from certify.exact.context import ExactContext
-from certify.exact.rational import format_rational
+from certify.exact.rational import approx, format_rational
 from certify.exact.stationarity import tied_gradient_sq, ties_independent
 
 

@@ -201,3 +201,16 @@ def _short(obj: object) -> str:
     else:
         text = repr(obj)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def approx(value: Fraction | int, digits: int = 6, sqrt: bool = False) -> str:
+    """A rational (or its square root) to ``digits`` significant digits, for messages and
+    summaries: exact decimal arithmetic, so no overflow or underflow at any magnitude."""
+    from decimal import Context
+
+    value = Fraction(value)
+    ctx = Context(prec=digits + 5)
+    dec = ctx.divide(ctx.create_decimal(value.numerator), ctx.create_decimal(value.denominator))
+    if sqrt:
+        dec = ctx.sqrt(dec)
+    return f"{dec:.{digits}g}"
