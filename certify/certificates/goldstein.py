@@ -21,8 +21,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy.optimize import lsq_linear
 
+from certify.certificates.stationarity import box_multipliers
 from certify.exact.context import ExactContext
 from certify.exact.goldstein import combination_sq, distance_sq, gradient_at, replace_columns
 from certify.exact.rational import format_rational
@@ -73,18 +73,9 @@ def goldstein_claim(ctx: ExactContext, X: np.ndarray, W1: np.ndarray, w2: np.nda
     e = -np.array([float(v) for v in residual])
     c = np.zeros(0, dtype=int)
     if ties:
-        neurons = sorted({j for _, j in ties})
-        pos = {j: i for i, j in enumerate(neurons)}
-        d = X.shape[1]
-        grad = ctx.gradient
-        g0 = np.concatenate([[float(v) for v in grad.column(j)[:d]] for j in neurons])
-        B = np.zeros((g0.size, len(ties)))
-        for t, (k, j) in enumerate(ties):
-            jump = w2[j] * e[k] * X[k]
-            B[pos[j] * d:(pos[j] + 1) * d, t] = jump
-            if pre[k, j] > 0:
-                g0[pos[j] * d:(pos[j] + 1) * d] -= jump  # g0 has every near tie switched off
-        c_float = lsq_linear(B, -g0, bounds=(0.0, 1.0)).x
+        # g0 with every near tie switched off (its jump removed where x_k^T W1_j > 0)
+        jumps = [w2[j] * e[k] * X[k] for k, j in ties]
+        c_float = box_multipliers(ctx, ties, jumps, [bool(pre[k, j] > 0) for k, j in ties])
         levels = FINE_LEVELS
         c = np.clip(np.round(c_float * levels), 0, levels).astype(int)
         if len(set(c.tolist()) | {0, levels}) > max_points:

@@ -24,22 +24,35 @@ from certify.exact.stationarity import tied_gradient_sq, ties_independent
 C_DENOMINATOR = 1 << 30
 
 
+def box_multipliers(ctx: ExactContext, ties: list[tuple[int, int]], jumps: list[np.ndarray],
+                    switched_on: list[bool] | None = None) -> np.ndarray:
+    """Float ``c in [0, 1]^T`` minimizing ``||g0 + sum_t c_t J_t||`` over the tied neurons' W1 columns.
+
+    ``g0`` is the exact one-sided gradient of ``ctx`` in floats, with the jump of every tie whose
+    ``switched_on`` flag is set subtracted (so that ``c = 0`` means every listed tie is off);
+    bounded least squares (SciPy ``lsq_linear``).
+    """
+    neurons = sorted({j for _, j in ties})
+    pos = {j: i for i, j in enumerate(neurons)}
+    d = ctx.d
+    g0 = np.concatenate([[float(v) for v in ctx.gradient.column(j)[:d]] for j in neurons])
+    B = np.zeros((g0.size, len(ties)))
+    for t, ((_, j), jump) in enumerate(zip(ties, jumps, strict=True)):
+        rows = slice(pos[j] * d, (pos[j] + 1) * d)
+        B[rows, t] = jump
+        if switched_on is not None and switched_on[t]:
+            g0[rows] -= jump
+    return lsq_linear(B, -g0, bounds=(0.0, 1.0)).x
+
+
 def stationarity_claim(ctx: ExactContext) -> dict:
     """Exact stationarity measure with the tie multipliers that attain it."""
     ties = ctx.ties
     c = [Fraction(0)] * len(ties)
     if ties:
-        grad = ctx.gradient
-        jumps = tie_directions(ctx.X, ctx.w2, ctx.evaluation, ties)
-        # float least squares over the W1 columns of the tied neurons
-        neurons = sorted({j for _, j in ties})
-        pos = {j: i for i, j in enumerate(neurons)}
-        d = ctx.d
-        g0 = np.concatenate([[float(v) for v in grad.column(j)[:d]] for j in neurons])
-        B = np.zeros((g0.size, len(ties)))
-        for t, ((_, j), jump) in enumerate(zip(ties, jumps, strict=True)):
-            B[pos[j] * d:(pos[j] + 1) * d, t] = [float(v) for v in jump]
-        sol = lsq_linear(B, -g0, bounds=(0.0, 1.0)).x
+        jumps = [np.array([float(v) for v in jump])
+                 for jump in tie_directions(ctx.X, ctx.w2, ctx.evaluation, ties)]
+        sol = box_multipliers(ctx, ties, jumps)
         c = [Fraction(int(round(min(max(v, 0.0), 1.0) * C_DENOMINATOR)), C_DENOMINATOR) for v in sol]
     value = tied_gradient_sq(ctx, ties, c)
     return {
