@@ -1,0 +1,155 @@
+"""Numba kernels of :mod:`certify.solve.cone_kernels` (imported only when they are needed).
+
+Module-level functions, so that Numba's on-disk cache (``cache=True``) finds them again in a
+new process instead of compiling them (about 10 s) each time.
+"""
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, nogil=True)
+def passive_lstsq(X, e, idx, count, g):  # pragma: no cover - compiled
+    """Least squares ``z = argmin ||g + A_P^T z||`` over the ``count`` passive rows."""
+    d = X.shape[1]
+    C = np.empty((d, count))
+    for j in range(count):
+        k = idx[j]
+        for i in range(d):
+            C[i, j] = e[k] * X[k, i]
+    z = np.linalg.lstsq(C, -g)[0]
+    return z
+
+@nb.njit(cache=True, nogil=True)
+def project_one(X, e, row_norms, g, hint, tol, max_iter, face):  # pragma: no cover - compiled
+    n, d = X.shape
+    cap = n
+    idx = np.empty(cap, np.int64)
+    mu = np.zeros(cap)
+    count = 0
+    excluded = -1
+    # warm start from the hint: keep it when its least-squares multipliers are positive
+    for j in range(hint.shape[0]):
+        if hint[j] >= 0 and row_norms[hint[j]] > 0:
+            idx[count] = hint[j]
+            count += 1
+    if count > 0:
+        z = passive_lstsq(X, e, idx, count, g)
+        ok = True
+        for j in range(count):
+            if not z[j] > 0:
+                ok = False
+        if ok:
+            for j in range(count):
+                mu[j] = z[j]
+        else:
+            count = 0
+    p = g.copy()
+    for j in range(count):
+        k = idx[j]
+        for i in range(d):
+            p[i] += mu[j] * e[k] * X[k, i]
+    gn = 0.0
+    for i in range(d):
+        gn += g[i] * g[i]
+    gn = np.sqrt(gn)
+    exact = False
+    it = 0
+    while it < max_iter:
+        it += 1
+        pn = 0.0
+        for i in range(d):
+            pn += p[i] * p[i]
+        pn = np.sqrt(pn)
+        # most violated row (relative), not passive, not just excluded
+        worst = 0.0
+        t = -1
+        for k in range(n):
+            if row_norms[k] == 0.0 or k == excluded:
+                continue
+            s = 0.0
+            for i in range(d):
+                s += X[k, i] * p[i]
+            s *= e[k]
+            rel = s / row_norms[k]
+            if rel < -(tol * pn + 1e-14 * gn) and rel < worst:
+                passive = False
+                for j in range(count):
+                    if idx[j] == k:
+                        passive = True
+                if not passive:
+                    worst = rel
+                    t = k
+        if t < 0:
+            exact = True
+            break
+        idx[count] = t
+        mu[count] = 0.0
+        count += 1
+        while True:
+            z = passive_lstsq(X, e, idx, count, g)
+            allpos = True
+            for j in range(count):
+                if not z[j] > 0:
+                    allpos = False
+            if allpos:
+                for j in range(count):
+                    mu[j] = z[j]
+                excluded = -1
+                break
+            alpha = np.inf
+            jstar = 0
+            for j in range(count):
+                if not z[j] > 0:
+                    denom = mu[j] - z[j]
+                    a = mu[j] / denom if denom > 0 else 0.0
+                    if a < alpha:
+                        alpha = a
+                        jstar = j
+            for j in range(count):
+                mu[j] += alpha * (z[j] - mu[j])
+            mu[jstar] = 0.0
+            keep = 0
+            for j in range(count):
+                if mu[j] > 0:
+                    idx[keep] = idx[j]
+                    mu[keep] = mu[j]
+                    keep += 1
+                elif idx[j] == t:
+                    excluded = t  # the entering row was rejected: do not pick it next
+            count = keep
+            if count == 0:
+                break
+        for i in range(d):
+            p[i] = g[i]
+        for j in range(count):
+            k = idx[j]
+            for i in range(d):
+                p[i] += mu[j] * e[k] * X[k, i]
+    pn = 0.0
+    for i in range(d):
+        pn += p[i] * p[i]
+    nf = 0
+    for j in range(count):
+        if mu[j] > 0 and nf < face.shape[0]:
+            face[nf] = idx[j]
+            nf += 1
+    for j in range(nf, face.shape[0]):
+        face[j] = -1
+    return np.sqrt(pn), exact
+
+@nb.njit(cache=True, parallel=True)
+def project_batch(X, D, row_norms, G, pats, signs, hints, tol, max_iter):  # pragma: no cover
+    m = pats.shape[0]
+    d = X.shape[1]
+    bounds = np.empty(m)
+    exact = np.empty(m, np.bool_)
+    faces = np.full((m, hints.shape[1]), -1, np.int64)
+    for b in nb.prange(m):
+        p = pats[b]
+        e = 2.0 * D[:, p].astype(np.float64) - 1.0
+        g = np.empty(d)
+        for i in range(d):
+            g[i] = signs[b] * G[i, p]
+        bounds[b], exact[b] = project_one(X, e, row_norms, g, hints[b], tol, max_iter, faces[b])
+    return bounds, exact, faces

@@ -1,0 +1,434 @@
+"""Fast solver of the C-ReLU (and gated ReLU) over a pattern set: a working-set method.
+
+Problem (theory.md §2, certify's scaling: ``1/2`` squared loss, ``lam`` times the sum of the
+group norms; blocks ``p`` with sign ``+1`` are ``u_p``, with sign ``-1`` are ``h_p``)::
+
+    min  1/2 || sum_p D_p X (u_p - h_p) - y ||^2 + lam sum_p (||u_p|| + ||h_p||)
+    s.t. (2 D_p - I) X u_p >= 0,  (2 D_p - I) X h_p >= 0         (dropped when gated)
+
+Algorithm (chosen by measurement; BENCHMARKS.md, "Fast solver (issue 8)"). At an optimum few
+blocks are non-zero, and each lies on a face of its cone cut out by few of its n constraints
+(theory.md §7). So the solver grows two working sets and solves only the small program they
+define, exactly, with an interior-point method (Clarabel called directly, without cvxpy):
+
+1. **Pricing.** With the residual ``r`` of the current point, every block's dual constraint
+   ``max_{u in K_b, ||u|| <= 1} <Z_b^T r, u> <= lam`` is bounded from above by the one-cone bound
+   (:mod:`certify.solve.cones`: a projection by constraint generation; blocks with
+   ``||Z_b^T r|| <= lam`` are screened without one). Blocks that violate it join the working
+   set, the most violating first, at most as many as are already in it (the set at most doubles).
+2. **Restricted solve.** The program over the working blocks, each constrained only by its
+   working rows, is a small second-order-cone program: Clarabel with ``P = F^T F``.
+3. **Row generation.** Rows of the full cone that a working block violates join its rows.
+4. **Stopping.** The dual point ``t r`` with ``t = min(<r, y> / ||r||^2, lam / M)``, ``M`` the
+   largest one-cone bound over *all* blocks, is dual feasible (theory.md §3), so
+   ``gap = (primal - dual) / primal`` is a true relative duality gap (in floats: the same
+   bound the certificates check exactly). The solver stops when ``gap <= gap_tol`` and the
+   largest relative cone violation is ``<= feas_tol``; ``converged`` says so, and a solution
+   that is not converged says why in ``message``.
+
+Warm starts: a :class:`Solution` remembers its working blocks and rows by pattern
+(:meth:`Solution.warm_start`); a later solve over a larger pattern set, or at another lam,
+starts from them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from certify.convex.mapping import Blocks
+from certify.errors import InputError, SolverError
+from certify.solve.backends import select_backend
+from certify.solve.cone_kernels import FACE_CAPACITY_FACTOR, project_batch
+from certify.solve.cones import cone_matrix
+
+WarmStart = dict[tuple[bytes, int], np.ndarray]
+"""Working blocks of an earlier solve: ``(pattern bytes, sign) -> working rows``."""
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Tolerances and limits of :func:`solve`.
+
+    Attributes
+    ----------
+    gap_tol : float, default=1e-8
+        Target relative duality gap ``(primal - dual) / primal``.
+    feas_tol : float, default=1e-9
+        Target relative cone violation ``max_k max(0, -a_k^T w_b) / (||a_k|| ||w_b||)`` over
+        every row ``a_k`` of every block's cone (an angle, in radians).
+    max_rounds : int, default=60
+        Pricing rounds at most.
+    initial_blocks : int, default=8
+        Blocks added in the first round (later rounds add at most the working-set size).
+    subproblem_tol : float, default=1e-11
+        Clarabel's gap and feasibility tolerances on the (rescaled) restricted program.
+    zero_tol : float, default=1e-9
+        Blocks of the restricted solution with ``||w_b|| <= zero_tol * max ||w||`` are set to
+        zero (an interior-point method leaves ~1e-13 in blocks that are zero at the optimum).
+    backend : str, default="auto"
+        Operator backend for the full products (:func:`certify.solve.backends.select_backend`).
+    """
+
+    gap_tol: float = 1e-8
+    feas_tol: float = 1e-9
+    max_rounds: int = 60
+    initial_blocks: int = 8
+    subproblem_tol: float = 1e-11
+    zero_tol: float = 1e-9
+    backend: str = "auto"
+
+
+@dataclass
+class Solution:
+    """Result of :func:`solve` (always returned; check ``converged``).
+
+    Attributes
+    ----------
+    U, H : ndarray (d, P)
+        Block weights of signs +1 and -1 (``h_p`` enters the fit with a minus sign).
+    patterns : ndarray (n, P) uint8
+    lam : float
+    gated : bool
+    objective : float
+        Convex objective of ``(U, H)``.
+    dual_value : float
+        Dual objective of the dual-feasible point ``t r`` (float one-cone bounds).
+    gap : float
+        Relative duality gap ``(objective - dual_value) / objective`` (0 when both are 0).
+    violation : float
+        Largest relative cone violation (0 for the gated variant).
+    converged : bool
+        ``gap <= gap_tol`` and ``violation <= feas_tol``.
+    rounds : int
+    message : str
+    history : list of dict
+        Per round: objective, gap, violation, working blocks, working rows, seconds.
+    working : dict
+        Block index ``j`` (``p`` for ``u_p``, ``P + p`` for ``h_p``) -> working rows.
+    seconds : dict
+        Wall time in ``"restricted"`` solves, ``"pricing"`` and ``"total"``.
+    """
+
+    U: np.ndarray
+    H: np.ndarray
+    patterns: np.ndarray
+    lam: float
+    gated: bool
+    objective: float
+    dual_value: float
+    gap: float
+    violation: float
+    converged: bool
+    rounds: int
+    message: str
+    history: list[dict] = field(default_factory=list)
+    working: dict[int, np.ndarray] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def blocks(self, threshold: float = 1e-9) -> Blocks:
+        """Non-zero blocks (``||w|| > threshold * max ||w||``) with their signs and patterns."""
+        W = np.hstack([self.U, self.H])
+        signs = np.concatenate([np.ones(self.U.shape[1], int), -np.ones(self.H.shape[1], int)])
+        pats = np.hstack([self.patterns, self.patterns])
+        norms = np.linalg.norm(W, axis=0)
+        keep = norms > threshold * max(norms.max(initial=0.0), 1e-300)
+        return Blocks(pats[:, keep], signs[keep], W[:, keep], [[] for _ in range(int(keep.sum()))])
+
+    def warm_start(self) -> WarmStart:
+        """The working blocks and rows, keyed by pattern, for a later :func:`solve`."""
+        P = self.patterns.shape[1]
+        out: WarmStart = {}
+        for j, rows in self.working.items():
+            out[(self.patterns[:, j % P].tobytes(), 1 if j < P else -1)] = rows
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Pieces
+
+
+def _check_inputs(X, y, lam, D) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise InputError(f"X has shape {X.shape}; it must be a non-empty 2-D array (n, d).")
+    if y.shape != (X.shape[0],):
+        raise InputError(f"y has shape {y.shape} but X has {X.shape[0]} rows: y must be ({X.shape[0]},).")
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise InputError("X or y contains NaN or infinite entries.")
+    lam = float(lam)
+    if not np.isfinite(lam) or lam <= 0:
+        raise InputError(f"lam must be a positive finite number; got {lam}.")
+    D = np.asarray(D)
+    if D.ndim != 2 or D.shape[0] != X.shape[0] or D.shape[1] == 0:
+        raise InputError(f"D has shape {D.shape} but X has {X.shape[0]} rows: D must be (n, P) = "
+                         f"({X.shape[0]}, P) with P >= 1.")
+    if not np.all((D == 0) | (D == 1)):
+        raise InputError("D must hold only 0 and 1 (one activation pattern per column).")
+    return X, y, lam, np.ascontiguousarray(D, dtype=np.uint8)
+
+
+class _Blocks:
+    """The 2P blocks (P when gated) of a pattern set, with cached cone data."""
+
+    def __init__(self, X: np.ndarray, D: np.ndarray, gated: bool) -> None:
+        self.X, self.D, self.gated = X, D, gated
+        self.n, self.d = X.shape
+        self.P = D.shape[1]
+        self.count = self.P if gated else 2 * self.P
+        self.row_norms = np.linalg.norm(X, axis=1)
+        self.faces: dict[int, np.ndarray] = {}  # block -> rows of its last projection's face
+
+    def pattern(self, j: int) -> int:
+        return j % self.P
+
+    def sign(self, j: int) -> float:
+        return 1.0 if j < self.P else -1.0
+
+    def cone(self, j: int) -> np.ndarray:
+        return cone_matrix(self.X, self.D[:, self.pattern(j)])
+
+    def design(self, j: int) -> np.ndarray:
+        """``Z_j = s_j D_p X`` (n, d)."""
+        return (self.sign(j) * self.D[:, self.pattern(j)].astype(float))[:, None] * self.X
+
+    def bounds(self, G: np.ndarray, lam: float) -> np.ndarray:
+        """Upper bounds of every block's dual constraint at correlations ``G = [X^T D_p r]_p``.
+
+        Exact (to the projection tolerance) for blocks with ``||g|| > lam``; ``||g||``, itself
+        a valid bound that is ``<= lam``, for the others.
+        """
+        norms = np.linalg.norm(G, axis=0)
+        out = np.concatenate([norms, norms])[: self.count]
+        if self.gated:
+            return out
+        todo = np.flatnonzero(out > lam)
+        if todo.size == 0:
+            return out
+        cap = FACE_CAPACITY_FACTOR * self.d
+        hints = np.full((todo.size, cap), -1, np.int64)
+        for i, j in enumerate(todo):
+            face = self.faces.get(int(j))
+            if face is not None and face.size:
+                hints[i, :min(cap, face.size)] = face[:cap]
+        bounds, _, faces = project_batch(self.X, self.D, G, todo % self.P,
+                                         np.where(todo < self.P, 1.0, -1.0), hints)
+        out[todo] = bounds
+        for i, j in enumerate(todo):
+            self.faces[int(j)] = faces[i][faces[i] >= 0]
+        return out
+
+    def entry_rows(self, j: int, G: np.ndarray) -> np.ndarray:
+        """Working rows of a block entering the working set.
+
+        The face of its last projection, and the ``2 d`` rows closest to binding at that
+        projection (smallest relative slack), which the restricted optimum tends to meet next.
+        """
+        face = self.faces.get(j, np.zeros(0, np.int64))
+        if self.gated:
+            return face
+        A = self.cone(j)
+        g = self.sign(j) * G[:, self.pattern(j)]
+        point = g if face.size == 0 else g + A[face].T @ np.linalg.lstsq(A[face].T, -g, rcond=None)[0]
+        rel = np.divide(A @ point, self.row_norms, out=np.full(self.n, np.inf), where=self.row_norms > 0)
+        near = np.argsort(rel)[: 2 * self.d]
+        return np.union1d(face, near[np.isfinite(rel[near])])
+
+    def violations(self, j: int, w: np.ndarray) -> np.ndarray:
+        """Relative slacks ``a_k^T w / (||a_k|| ||w||)`` of block ``j``'s rows (0 for zero rows)."""
+        wn = float(np.linalg.norm(w))
+        if wn == 0 or self.gated:
+            return np.zeros(self.n)
+        slack = self.cone(j) @ w
+        scale = self.row_norms * wn
+        return np.divide(slack, scale, out=np.zeros(self.n), where=scale > 0)
+
+
+def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[int, np.ndarray],
+                      tol: float) -> dict[int, np.ndarray]:
+    """Solve the program over the working blocks and rows with Clarabel; return their weights.
+
+    Rescaled by ``c = ||y|| / sqrt(n)`` (``y / c``, ``lam / c``; the weights scale back by
+    ``c``) so that Clarabel's absolute tolerances are relative to the data.
+    """
+    import clarabel
+
+    order = sorted(working)
+    k, d, n = len(order), blocks.d, blocks.n
+    c = max(float(np.linalg.norm(y)) / np.sqrt(n), 1e-300)
+    F = np.hstack([blocks.design(j) for j in order])                     # (n, k d)
+    nz = k * d
+    Pm = np.zeros((nz + k, nz + k))
+    Pm[:nz, :nz] = F.T @ F
+    q = np.concatenate([-(F.T @ (y / c)), np.full(k, lam / c)])
+    rows_A, cones = [], []
+    lin = []
+    for i, j in enumerate(order):
+        R = working[j]
+        if R.size and not blocks.gated:
+            A = blocks.cone(j)[R]
+            A = A / np.maximum(np.linalg.norm(A, axis=1), 1e-300)[:, None]
+            block = np.zeros((R.size, nz + k))
+            block[:, i * d:(i + 1) * d] = -A
+            lin.append(block)
+    if lin:
+        rows_A.append(np.vstack(lin))
+        cones.append(clarabel.NonnegativeConeT(rows_A[0].shape[0]))
+    for i in range(k):
+        block = np.zeros((d + 1, nz + k))
+        block[0, nz + i] = -1.0
+        block[1:, i * d:(i + 1) * d] = -np.eye(d)
+        rows_A.append(block)
+        cones.append(clarabel.SecondOrderConeT(d + 1))
+    A = sp.csc_matrix(np.vstack(rows_A))
+    b = np.zeros(A.shape[0])
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
+    settings.max_iter = 200
+    solver = clarabel.DefaultSolver(sp.triu(sp.csc_matrix(Pm)).tocsc(), q, A, b, cones, settings)
+    sol = solver.solve()
+    status = str(sol.status)
+    if status not in ("Solved", "AlmostSolved"):
+        raise SolverError(f"Clarabel returned status {status} on the restricted C-ReLU "
+                          f"({k} blocks, {sum(len(r) for r in working.values())} cone rows).")
+    x = np.asarray(sol.x) * c
+    return {j: x[i * d:(i + 1) * d] for i, j in enumerate(order)}
+
+
+def _dual_value(r: np.ndarray, y: np.ndarray, lam: float, bound: float) -> float:
+    """``<t r, y> - 1/2 ||t r||^2`` with ``t = min(<r, y> / ||r||^2, lam / bound)`` (>= 0)."""
+    a, b = float(r @ y), float(r @ r)
+    if a <= 0 or b == 0:
+        return 0.0
+    t = a / b if bound <= 0 else min(a / b, lam / bound)
+    return t * a - 0.5 * t * t * b
+
+
+# --------------------------------------------------------------------------------------------
+# Solver
+
+
+def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool = False,
+          options: SolverOptions | None = None, warm_start: WarmStart | None = None,
+          progress: Callable[[dict], None] | None = None) -> Solution:
+    """Solve the C-ReLU (``gated=False``) or the gated ReLU over the pattern columns of ``D``.
+
+    Parameters
+    ----------
+    X : (n, d) features (with the ones column when a bias is used).
+    y : (n,) targets.
+    lam : float > 0
+        certify's scaling: ``1/2 ||.||^2`` loss plus ``lam`` times the sum of group norms
+        (:func:`certify.problem.convert_lambda` converts scnn's and PyTorch's conventions).
+    D : (n, P) 0/1 patterns.
+    gated : drop the cone constraints (gated ReLU; then ``H`` is zero).
+    options : :class:`SolverOptions` (tolerances; defaults: gap 1e-8, cone violation 1e-9).
+    warm_start : :meth:`Solution.warm_start` of an earlier solve (other patterns or lam).
+    progress : called after every round with that round's ``history`` entry.
+
+    Returns
+    -------
+    Solution
+        ``converged`` is true only when the relative duality gap and the cone violation are
+        both within tolerance; otherwise ``message`` says which is not.
+
+    Raises
+    ------
+    InputError
+        Shapes, non-finite values, ``lam <= 0``, non-0/1 patterns.
+    SolverError
+        Clarabel fails on a restricted program.
+    """
+    opts = options or SolverOptions()
+    X, y, lam, D = _check_inputs(X, y, lam, D)
+    start = time.perf_counter()
+    blocks = _Blocks(X, D, gated)
+    op = select_backend(opts.backend)().prepare(X, D)
+    n, d = X.shape
+    P = D.shape[1]
+    working: dict[int, np.ndarray] = {}
+    if warm_start:
+        index = {D[:, p].tobytes(): p for p in range(P)}
+        for (key, sign), rows in warm_start.items():
+            p = index.get(key)
+            if p is not None and (sign == 1 or not gated):
+                working[p if sign == 1 else P + p] = np.asarray(rows, np.int64)
+    weights: dict[int, np.ndarray] = {}
+    history: list[dict] = []
+    secs = {"restricted": 0.0, "pricing": 0.0}
+    tol = opts.subproblem_tol
+    U = np.zeros((d, P))
+    H = np.zeros((d, P))
+    objective = dual = gap = violation = np.inf
+    message = f"not converged after {opts.max_rounds} rounds"
+    converged = False
+    rnd = 0
+    for rnd in range(1, opts.max_rounds + 1):
+        t0 = time.perf_counter()
+        if working:
+            weights = _restricted_solve(blocks, y, lam, working, tol)
+        t1 = time.perf_counter()
+        largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
+        weights = {j: w for j, w in weights.items() if np.linalg.norm(w) > opts.zero_tol * largest}
+        U[:] = 0.0
+        H[:] = 0.0
+        for j, w in weights.items():
+            (U if j < P else H)[:, j % P] = w
+        r = y - op.forward(U - H)
+        penalty = sum(float(np.linalg.norm(w)) for w in weights.values())
+        objective = 0.5 * float(r @ r) + lam * penalty
+        # rows of the full cones that working blocks violate
+        new_rows: dict[int, np.ndarray] = {}
+        violation = 0.0
+        for j, w in weights.items():
+            rel = blocks.violations(j, w)
+            worst = float(-rel.min(initial=0.0))
+            violation = max(violation, worst)
+            if worst > opts.feas_tol:
+                bad = np.flatnonzero(rel < -opts.feas_tol)
+                new_rows[j] = bad[np.argsort(rel[bad])[: 4 * d]]
+        # pricing: one-cone bounds of every block at the residual
+        G = op.adjoint(r)
+        bounds = blocks.bounds(G, lam)
+        dual = _dual_value(r, y, lam, float(bounds.max(initial=0.0)))
+        gap = (objective - dual) / objective if objective > 0 else 0.0
+        t2 = time.perf_counter()
+        secs["restricted"] += t1 - t0
+        secs["pricing"] += t2 - t1
+        entry = {"round": rnd, "objective": objective, "dual": dual, "gap": gap, "violation": violation,
+                 "blocks": len(working), "rows": int(sum(len(v) for v in working.values())),
+                 "seconds": t2 - t0}
+        history.append(entry)
+        if progress is not None:
+            progress(entry)
+        if gap <= opts.gap_tol and violation <= opts.feas_tol:
+            converged, message = True, "converged"
+            break
+        outside = [j for j in np.argsort(-bounds) if bounds[j] > lam and j not in working]
+        for j in [j for j in working if j not in weights and bounds[j] < lam]:
+            del working[j]  # zero at the restricted optimum and dual feasible: inactive
+        budget = max(opts.initial_blocks, len(working))
+        for j in outside[:budget]:
+            working[int(j)] = blocks.entry_rows(int(j), G)
+        for j, rows in new_rows.items():
+            working[j] = np.union1d(working[j], rows)
+        if not outside and not new_rows:
+            if tol > 1e-14:
+                tol /= 100.0  # the restricted solve was not accurate enough for the target gap
+                continue
+            message = (f"stalled: relative gap {gap:.2e} (target {opts.gap_tol:.0e}) with no block "
+                       f"or row left to add; the restricted solves are at Clarabel's accuracy limit")
+            break
+    if not converged and message.startswith("not converged"):
+        message += f": relative gap {gap:.2e} (target {opts.gap_tol:.0e}), cone violation " \
+                   f"{violation:.1e} (target {opts.feas_tol:.0e})"
+    secs["total"] = time.perf_counter() - start
+    kept = {j: working[j] for j in weights if np.any(weights[j])}
+    return Solution(U, H, D, lam, gated, objective, dual, gap, violation, converged, rnd, message,
+                    history, kept, secs)
