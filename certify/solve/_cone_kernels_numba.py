@@ -21,7 +21,7 @@ def passive_lstsq(X, e, idx, count, g):  # pragma: no cover - compiled
     return z
 
 @nb.njit(cache=True, nogil=True)
-def project_one(X, e, row_norms, g, hint, tol, max_iter, face):  # pragma: no cover - compiled
+def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma: no cover - compiled
     n, d = X.shape
     cap = n
     idx = np.empty(cap, np.int64)
@@ -136,20 +136,24 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face):  # pragma: no co
             nf += 1
     for j in range(nf, face.shape[0]):
         face[j] = -1
+    for i in range(d):
+        point[i] = p[i]
     return np.sqrt(pn), exact
 
 @nb.njit(cache=True, parallel=True)
-def project_batch(X, D, row_norms, G, pats, signs, hints, tol, max_iter):  # pragma: no cover
+def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter):  # pragma: no cover
     m = pats.shape[0]
     d = X.shape[1]
     bounds = np.empty(m)
     exact = np.empty(m, np.bool_)
     faces = np.full((m, hints.shape[1]), -1, np.int64)
+    points = np.empty((m, d))
     for b in nb.prange(m):
         p = pats[b]
         e = 2.0 * D[:, p].astype(np.float64) - 1.0
         g = np.empty(d)
         for i in range(d):
-            g[i] = signs[b] * G[i, p]
-        bounds[b], exact[b] = project_one(X, e, row_norms, g, hints[b], tol, max_iter, faces[b])
-    return bounds, exact, faces
+            g[i] = signs[b] * G[i, cols[b]]
+        bounds[b], exact[b] = project_one(X, e, row_norms, g, hints[b], tol, max_iter, faces[b],
+                                              points[b])
+    return bounds, exact, faces, points

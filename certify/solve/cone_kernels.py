@@ -38,8 +38,8 @@ def _kernels() -> dict[str, Any]:
 
 
 def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, signs: np.ndarray,
-                  hints: np.ndarray | None = None, tol: float = DEFAULT_TOL, max_iter: int | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  hints: np.ndarray | None = None, tol: float = DEFAULT_TOL, max_iter: int | None = None,
+                  columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One-cone bounds of many blocks at once (module docstring).
 
     Parameters
@@ -50,12 +50,15 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
     hints : (m, c) int rows of earlier faces, ``-1`` padded (default: none, ``c = 2 d``).
     tol : relative feasibility tolerance of the ``exact`` test.
     max_iter : Lawson–Hanson outer iterations per block (default ``3 d + 20``).
+    columns : (m,) column of ``G`` of each block (default: ``patterns``); block ``b`` then
+        projects ``signs[b] * G[:, columns[b]]`` onto the cone of pattern ``patterns[b]``.
 
     Returns
     -------
     bounds : (m,) upper bounds, valid whatever the iteration count.
     exact : (m,) bool, the projection satisfies every cone row to ``tol``.
     faces : (m, c) rows with positive multipliers, ``-1`` padded (the next call's hints).
+    points : (m, d) the projections ``g_b + A^T mu`` (on the cone when ``exact``).
     """
     X = np.ascontiguousarray(X, np.float64)
     D = np.asfortranarray(D, np.uint8)
@@ -66,5 +69,6 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
     row_norms = np.linalg.norm(X, axis=1)
     return _kernels()["project_batch"](
         X, D, row_norms, np.ascontiguousarray(G, np.float64), np.asarray(patterns, np.int64),
+        np.asarray(patterns if columns is None else columns, np.int64),
         np.asarray(signs, np.float64), np.ascontiguousarray(hints, np.int64), float(tol),
         int(max_iter if max_iter is not None else 3 * d + 20))

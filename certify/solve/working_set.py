@@ -46,6 +46,16 @@ from certify.solve.backends import select_backend
 from certify.solve.cone_kernels import FACE_CAPACITY_FACTOR, project_batch
 from certify.solve.cones import cone_matrix
 
+_MARGIN_FACTOR = 0.1
+"""A block joins when its one-cone bound exceeds ``lam (1 + _MARGIN_FACTOR gap)`` (or, when none
+does, ``lam``)."""
+
+_RESTORE_TOL = 1e-12
+
+_WARM_TOL = 1e-6
+"""Blocks above this fraction of the largest are kept for a warm start."""
+"""Relative row tolerance of the feasibility restoration (well below ``feas_tol``)."""
+
 WarmStart = dict[tuple[bytes, int], np.ndarray]
 """Working blocks of an earlier solve: ``(pattern bytes, sign) -> working rows``."""
 
@@ -216,7 +226,7 @@ class _Blocks:
             face = self.faces.get(int(j))
             if face is not None and face.size:
                 hints[i, :min(cap, face.size)] = face[:cap]
-        bounds, _, faces = project_batch(self.X, self.D, G, todo % self.P,
+        bounds, _, faces, _ = project_batch(self.X, self.D, G, todo % self.P,
                                          np.where(todo < self.P, 1.0, -1.0), hints)
         out[todo] = bounds
         for i, j in enumerate(todo):
@@ -238,6 +248,18 @@ class _Blocks:
         rel = np.divide(A @ point, self.row_norms, out=np.full(self.n, np.inf), where=self.row_norms > 0)
         near = np.argsort(rel)[: 2 * self.d]
         return np.union1d(face, near[np.isfinite(rel[near])])
+
+    def restore(self, weights: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+        """Each block projected onto its full cone (unchanged when gated or already inside)."""
+        if self.gated or not weights:
+            return weights
+        order = list(weights)
+        W = np.column_stack([weights[j] for j in order])
+        bounds, _, _, points = project_batch(self.X, self.D, W, np.asarray([j % self.P for j in order]),
+                                             np.ones(len(order)), np.full((len(order), 1), -1, np.int64),
+                                             _RESTORE_TOL, max_iter=self.n + 10 * self.d,
+                                             columns=np.arange(len(order)))
+        return {j: points[i] for i, j in enumerate(order) if bounds[i] > 0}
 
     def violations(self, j: int, w: np.ndarray) -> np.ndarray:
         """Relative slacks ``a_k^T w / (||a_k|| ||w||)`` of block ``j``'s rows (0 for zero rows)."""
@@ -299,6 +321,55 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
                           f"({k} blocks, {sum(len(r) for r in working.values())} cone rows).")
     x = np.asarray(sol.x) * c
     return {j: x[i * d:(i + 1) * d] for i, j in enumerate(order)}
+
+
+def _sparsify(blocks: _Blocks, weights: dict[int, np.ndarray], y: np.ndarray, lam: float
+              ) -> dict[int, np.ndarray]:
+    """A vertex of the optimal set through the same fit (theory.md §4-5, in floats).
+
+    With the directions ``w_b / ||w_b||`` fixed, the fit is ``F alpha`` (``F`` has columns
+    ``Z_b w_b / ||w_b||``) and the penalty is ``lam sum(alpha)``: a linear program over
+    ``{alpha >= 0 : F alpha = F alpha_0}`` whose simplex solution has linearly independent
+    columns (a minimal set of blocks), the same fit and a penalty no larger. An interior-point
+    solution spreads its weight over near-duplicate blocks; this keeps working sets, warm
+    starts and networks small. The support is kept, the LP's values are replaced by a least-
+    squares solve of the fit on it, and the result is used only when it is non-negative and its
+    objective is not larger than before (to a relative 1e-14).
+    """
+    if len(weights) < 2:
+        return weights
+    from scipy.optimize import linprog
+
+    order = list(weights)
+    alpha0 = np.array([np.linalg.norm(weights[j]) for j in order])
+    F = np.column_stack([blocks.design(j) @ (weights[j] / a) for j, a in zip(order, alpha0, strict=True)])
+    fit = F @ alpha0
+    res = linprog(np.ones(len(order)), A_eq=F, b_eq=fit, bounds=(0, None), method="highs-ds",
+                  options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10})
+    if res.status != 0:
+        return weights
+    support = np.flatnonzero(res.x > 0)
+    if support.size == 0 or support.size == len(order):
+        return weights
+    alpha = np.linalg.lstsq(F[:, support], fit, rcond=None)[0]
+    if np.any(alpha <= 0):
+        return weights
+    r0 = y - fit
+    r1 = y - F[:, support] @ alpha
+    before = 0.5 * float(r0 @ r0) + lam * float(alpha0.sum())
+    after = 0.5 * float(r1 @ r1) + lam * float(alpha.sum())
+    if after > before * (1 + 1e-14):
+        return weights
+    return {order[i]: weights[order[i]] * (a / alpha0[i]) for i, a in zip(support, alpha, strict=True)}
+
+
+def _block_matrix(weights: dict[int, np.ndarray], d: int, P: int, which: str) -> np.ndarray:
+    """``U`` (blocks ``j < P``) or ``H`` (blocks ``j >= P``) as a (d, P) matrix."""
+    out = np.zeros((d, P))
+    for j, w in weights.items():
+        if (j < P) == (which == "U"):
+            out[:, j % P] = w
+    return out
 
 
 def _dual_value(r: np.ndarray, y: np.ndarray, lam: float, bound: float) -> float:
@@ -376,23 +447,27 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         t1 = time.perf_counter()
         largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
         weights = {j: w for j, w in weights.items() if np.linalg.norm(w) > opts.zero_tol * largest}
-        U[:] = 0.0
-        H[:] = 0.0
-        for j, w in weights.items():
-            (U if j < P else H)[:, j % P] = w
-        r = y - op.forward(U - H)
-        penalty = sum(float(np.linalg.norm(w)) for w in weights.values())
-        objective = 0.5 * float(r @ r) + lam * penalty
-        # rows of the full cones that working blocks violate
+        # rows of the full cones that working blocks violate and that are not yet working rows
         new_rows: dict[int, np.ndarray] = {}
-        violation = 0.0
         for j, w in weights.items():
             rel = blocks.violations(j, w)
-            worst = float(-rel.min(initial=0.0))
-            violation = max(violation, worst)
-            if worst > opts.feas_tol:
-                bad = np.flatnonzero(rel < -opts.feas_tol)
+            bad = np.setdiff1d(np.flatnonzero(rel < -opts.feas_tol), working[j])
+            if bad.size:
                 new_rows[j] = bad[np.argsort(rel[bad])[: 4 * d]]
+        # the restricted optimum's residual drives pricing (and gives the dual point: valid for
+        # any residual); the primal value is that of its feasible restoration
+        r = y - op.forward(_block_matrix(weights, d, P, "U") - _block_matrix(weights, d, P, "H"))
+        # restore feasibility: project every block onto its full cone (an interior-point
+        # solution meets its working rows only to an absolute tolerance, visible on tiny blocks)
+        weights = blocks.restore(weights)
+        weights = _sparsify(blocks, weights, y, lam)
+        violation = max((float(-blocks.violations(j, w).min(initial=0.0)) for j, w in weights.items()),
+                        default=0.0)
+        U = _block_matrix(weights, d, P, "U")
+        H = _block_matrix(weights, d, P, "H")
+        r_feasible = y - op.forward(U - H)
+        penalty = sum(float(np.linalg.norm(w)) for w in weights.values())
+        objective = 0.5 * float(r_feasible @ r_feasible) + lam * penalty
         # pricing: one-cone bounds of every block at the residual
         G = op.adjoint(r)
         bounds = blocks.bounds(G, lam)
@@ -410,14 +485,19 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         if gap <= opts.gap_tol and violation <= opts.feas_tol:
             converged, message = True, "converged"
             break
-        outside = [j for j in np.argsort(-bounds) if bounds[j] > lam and j not in working]
+        # blocks that violate their dual constraint by more than a margin that shrinks with the
+        # gap (near-duplicate cells that violate it by a hair join only when the gap is small)
+        margin = lam * (1.0 + _MARGIN_FACTOR * min(gap, 1.0))
+        violating = [int(j) for j in np.argsort(-bounds) if bounds[j] > lam and j not in working]
+        outside = [j for j in violating if bounds[j] > margin] or violating
         for j in [j for j in working if j not in weights and bounds[j] < lam]:
             del working[j]  # zero at the restricted optimum and dual feasible: inactive
-        budget = max(opts.initial_blocks, len(working))
+        budget = max(opts.initial_blocks, len(working) // 2)
         for j in outside[:budget]:
-            working[int(j)] = blocks.entry_rows(int(j), G)
+            working[j] = blocks.entry_rows(j, G)
         for j, rows in new_rows.items():
-            working[j] = np.union1d(working[j], rows)
+            if j in working:
+                working[j] = np.union1d(working[j], rows)
         if not outside and not new_rows:
             if tol > 1e-14:
                 tol /= 100.0  # the restricted solve was not accurate enough for the target gap
@@ -429,6 +509,7 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         message += f": relative gap {gap:.2e} (target {opts.gap_tol:.0e}), cone violation " \
                    f"{violation:.1e} (target {opts.feas_tol:.0e})"
     secs["total"] = time.perf_counter() - start
-    kept = {j: working[j] for j in weights if np.any(weights[j])}
+    largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
+    kept = {j: working[j] for j, w in weights.items() if np.linalg.norm(w) > _WARM_TOL * largest}
     return Solution(U, H, D, lam, gated, objective, dual, gap, violation, converged, rnd, message,
                     history, kept, secs)
