@@ -138,8 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "optimal over every cell adjacent to its neurons (a stationary network whose "
                     "own-pattern gap is tiny). Writes the network, the final pattern set and a "
                     "certificate: own-pattern scope after refinement, the written pattern set with "
-                    "--no-refine. Solver: cvxpy + Clarabel (accurate; minutes for n ~ 100 with "
-                    "refinement).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "--no-refine. Solver: the working-set solver (default) or the cvxpy + Clarabel "
+                    "reference (--solver cvxpy; slow).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     f.add_argument("--data", required=True, metavar="FILE", help="data set (.npz with X, y, or .csv)")
     f.add_argument("--target-column", type=int, default=-1, metavar="J", help="CSV only: target column")
     f.add_argument("--lam", required=True, metavar="L", help="regularization strength, > 0 (exact)")
@@ -155,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--no-refine", action="store_true",
                    help="return the optimum of the sampled program (certificate scoped to the pattern "
                         "set written by --patterns-out)")
+    f.add_argument("--solver", choices=["fast", "cvxpy"], default="fast",
+                   help="convex solver: the working-set solver (default; falls back to cvxpy for a "
+                        "round it cannot finish) or the cvxpy + Clarabel reference")
     f.add_argument("-o", "--output", required=True, metavar="NET", help="network file to write (.npz)")
     f.add_argument("--patterns-out", metavar="FILE", default=None,
                    help="write the final pattern set (.npz with D)")
@@ -311,7 +315,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
                   flush=True)
 
     result = fit(problem, start, gates=args.gates, seed=args.seed, refine_network=not args.no_refine,
-                 progress=progress)
+                 progress=progress, solver=args.solver)
     result.network.save(args.output)
     if args.patterns_out:
         np.savez(args.patterns_out, D=result.patterns)
@@ -324,6 +328,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
             print(f"refinement: NC {result.objectives[0]:.10g} -> {result.objectives[-1]:.10g} in "
                   f"{result.rounds} rounds, {result.patterns.shape[1]} patterns visited"
                   + ("" if result.stationary else " (round limit reached before stationarity)"))
+        if result.fallbacks:
+            print(f"note: the fast solver fell back to cvxpy + Clarabel in {result.fallbacks} solve(s)")
         print(summary(verification))
         print(f"network written to {args.output}; certificate to {cert}"
               + (f"; patterns to {args.patterns_out}" if args.patterns_out else ""))

@@ -11,11 +11,12 @@ from certify.check.checker import check_certificate
 from certify.cli import main
 from certify.convex.correlation import correlation_vectors
 from certify.convex.mapping import nc_objective
-from certify.errors import BudgetError
+from certify.errors import BudgetError, InputError
+from certify.fit import fit
 from certify.patterns.sources import adjacent_patterns, gate_patterns, network_patterns, union
 from certify.problem import Problem
 from certify.solve.cvxpy_reference import solve_crelu
-from certify.solve.refine import cvxpy_solver, refine
+from certify.solve.refine import FastSolver, cvxpy_solver, refine
 from certify.verify import verify
 from tests.instances import gaussian_data
 
@@ -37,11 +38,34 @@ def test_sources_are_distinct_and_adjacent_cells_flip_near_ties():
         adjacent_patterns(np.vstack([X[:4], X[2:3] * 2, X[2:3] * 3]), W1, max_flips=2)
 
 
-@pytest.fixture(scope="module")
-def refined():
+@pytest.fixture(scope="module", params=["fast", "cvxpy"])
+def refined(request):
     X, y = gaussian_data(30, 3, seed=5)
     D = gate_patterns(X, 6, seed=2)
-    return X, y, D, refine(X, y, 0.5, D, cvxpy_solver)
+    solver = FastSolver() if request.param == "fast" else cvxpy_solver
+    return X, y, D, refine(X, y, 0.5, D, solver)
+
+
+def test_fast_and_reference_refinements_start_from_the_same_optimum(refined):
+    X, y, D, res = refined
+    reference = solve_crelu(X, y, 0.5, D).objective
+    assert res.objectives[0] == pytest.approx(reference, rel=1e-7)
+
+
+def test_fit_rejects_an_unknown_solver():
+    X, y = gaussian_data(10, 2, seed=1)
+    with pytest.raises(InputError, match="solver must be one of fast, cvxpy"):
+        fit(Problem(X, y, "0.5"), solver="scnn")
+
+
+def test_fit_with_either_solver_reaches_the_same_sampled_optimum():
+    X, y = gaussian_data(20, 2, seed=4)
+    problem = Problem(X, y, "0.3")
+    fast = fit(problem, gates=6, refine_network=False)
+    ref = fit(problem, gates=6, refine_network=False, solver="cvxpy")
+    assert fast.solver == "fast" and ref.solver == "cvxpy" and fast.fallbacks == 0
+    values = [nc_objective(X, y, 0.3, r.network.W1, r.network.w2) for r in (fast, ref)]
+    assert values[0] == pytest.approx(values[1], rel=1e-7)
 
 
 def test_refinement_never_increases_nc_and_ends_stationary(refined):
