@@ -52,6 +52,9 @@ does, ``lam``)."""
 
 _RESTORE_TOL = 1e-12
 
+_FAER_SIZE = 600
+"""Restricted programs with more block variables than this use Clarabel's "faer" solver."""
+
 _WARM_TOL = 1e-6
 """Blocks above this fraction of the largest are kept for a warm start."""
 """Relative row tolerance of the feasibility restoration (well below ``feas_tol``)."""
@@ -313,6 +316,10 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
     settings.max_iter = 200
+    settings.max_threads = 1
+    # QDLDL is fastest for small programs; the supernodal "faer" factorization for larger ones
+    # (measured: 0.07 s vs 0.17 s at 260 variables, 9 s vs 3 s at 1300; BENCHMARKS.md)
+    settings.direct_solve_method = "faer" if nz > _FAER_SIZE else "qdldl"
     solver = clarabel.DefaultSolver(sp.triu(sp.csc_matrix(Pm)).tocsc(), q, A, b, cones, settings)
     sol = solver.solve()
     status = str(sol.status)
