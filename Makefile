@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: setup demo test test-thorough lint bench clean fuzz
+.PHONY: setup demo test test-thorough lint bench bench-solver clean fuzz
 
 setup: $(VENV)/.certify-installed
 
@@ -22,9 +22,14 @@ test-thorough: setup
 lint: setup
 	$(VENV)/bin/ruff check certify tests benchmarks examples
 
+bench-solver: setup
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_solver.py
+
 bench: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_exact.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_operators.py
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_solver.py
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_refine.py
 
 # Coverage-guided fuzzing (atheris) of the checker and the loaders, FUZZ_TIME seconds each (fuzz/README.md).
 FUZZ_TIME ?= 300
