@@ -33,17 +33,19 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma
         if hint[j] >= 0 and row_norms[hint[j]] > 0:
             idx[count] = hint[j]
             count += 1
-    if count > 0:
+    # keep the largest subset of the hint whose least-squares multipliers are all positive
+    # (drop the non-positive ones and re-solve): a feasible start for Lawson-Hanson
+    while count > 0:
         z = passive_lstsq(X, e, idx, count, g)
-        ok = True
+        keep = 0
         for j in range(count):
-            if not z[j] > 0:
-                ok = False
-        if ok:
-            for j in range(count):
-                mu[j] = z[j]
-        else:
-            count = 0
+            if z[j] > 0:
+                idx[keep] = idx[j]
+                mu[keep] = z[j]
+                keep += 1
+        if keep == count:
+            break
+        count = keep
     p = g.copy()
     for j in range(count):
         k = idx[j]
