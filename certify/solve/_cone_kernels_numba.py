@@ -74,7 +74,7 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma
                 s += X[k, i] * p[i]
             s *= e[k]
             rel = s / row_norms[k]
-            if rel < -(tol * pn + 1e-14 * gn) and rel < worst:
+            if rel < -(tol * pn + 1e-12 * gn) and rel < worst:
                 passive = False
                 for j in range(count):
                     if idx[j] == k:

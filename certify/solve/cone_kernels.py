@@ -5,7 +5,7 @@ vector ``g_b``, find ``mu >= 0`` minimizing ``||g_b + A^T mu||`` by the Lawsonâ€
 method, warm-started from a face hint, and return ``||g_b + A^T mu||``: an upper bound of
 ``max_{u in K_b, ||u|| <= 1} <g_b, u>`` for *any* ``mu >= 0`` (so an iteration cap costs
 tightness, never validity), equal to it when every row holds at the projection
-(``a_k^T p >= -(tol ||p|| + 1e-14 ||g||) ||a_k||``), which the kernel reports as ``exact``.
+(``a_k^T p >= -(tol ||p|| + 1e-12 ||g||) ||a_k||``), which the kernel reports as ``exact``.
 
 Lawsonâ€“Hanson on ``min ||C mu - b||`` with ``C = A^T`` (d x n), ``b = -g``: the gradient of a row
 is ``-a_k^T p``, so the most violated cone row enters the passive set; a least-squares solve on
@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from certify.errors import InputError
+
 DEFAULT_TOL = 1e-10
 FACE_CAPACITY_FACTOR = 2
 """Faces of up to ``FACE_CAPACITY_FACTOR * d`` rows are returned as hints (larger: truncated)."""
@@ -35,6 +37,26 @@ def _kernels() -> dict[str, Any]:
     from certify.solve import _cone_kernels_numba as kernels
 
     return {"project_batch": kernels.project_batch}
+
+
+def _check_batch(n: int, d: int, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, columns: np.ndarray,
+                 signs: np.ndarray, hints: np.ndarray) -> None:
+    """Shapes and index ranges (the compiled kernel does no bounds checking)."""
+    m = patterns.shape[0]
+    if D.ndim != 2 or D.shape[0] != n:
+        raise InputError(f"D has shape {D.shape}; it must be (n, P) with n = {n}.")
+    if G.ndim != 2 or G.shape[0] != d:
+        raise InputError(f"G has shape {G.shape}; it must be (d, k) with d = {d}.")
+    if patterns.ndim != 1 or columns.shape != (m,) or signs.shape != (m,) or hints.ndim != 2 \
+            or hints.shape[0] != m:
+        raise InputError(f"patterns, columns, signs and hints must describe the same {m} blocks; got "
+                         f"shapes {patterns.shape}, {columns.shape}, {signs.shape}, {hints.shape}.")
+    if m and (patterns.min() < 0 or patterns.max() >= D.shape[1]):
+        raise InputError(f"pattern indices must lie in [0, {D.shape[1]}).")
+    if m and (columns.min() < 0 or columns.max() >= G.shape[1]):
+        raise InputError(f"column indices must lie in [0, {G.shape[1]}).")
+    if hints.size and (hints.min() < -1 or hints.max() >= n):
+        raise InputError(f"hint rows must lie in [0, {n}) (or be -1 for padding).")
 
 
 def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, signs: np.ndarray,
@@ -62,13 +84,18 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
     """
     X = np.ascontiguousarray(X, np.float64)
     D = np.asfortranarray(D, np.uint8)
-    d = X.shape[1]
+    G = np.ascontiguousarray(G, np.float64)
+    n, d = X.shape
+    patterns = np.asarray(patterns, np.int64)
+    columns = patterns if columns is None else np.asarray(columns, np.int64)
+    signs = np.asarray(signs, np.float64)
     m = len(patterns)
     if hints is None:
         hints = np.full((m, FACE_CAPACITY_FACTOR * d), -1, np.int64)
+    hints = np.ascontiguousarray(hints, np.int64)
+    _check_batch(n, d, D, G, patterns, columns, signs, hints)
     row_norms = np.linalg.norm(X, axis=1)
     return _kernels()["project_batch"](
-        X, D, row_norms, np.ascontiguousarray(G, np.float64), np.asarray(patterns, np.int64),
-        np.asarray(patterns if columns is None else columns, np.int64),
-        np.asarray(signs, np.float64), np.ascontiguousarray(hints, np.int64), float(tol),
+        X, D, row_norms, G, patterns, columns,
+        signs, hints, float(tol),
         int(max_iter if max_iter is not None else 3 * d + 20))

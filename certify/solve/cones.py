@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 PROJECTION_TOL = 1e-10
-"""Rows with ``a_k^T p >= -(PROJECTION_TOL ||p|| + 1e-14 ||g||) ||a_k||`` count as satisfied
+"""Rows with ``a_k^T p >= -(PROJECTION_TOL ||p|| + 1e-12 ||g||) ||a_k||`` count as satisfied
 (the second term makes a projection that is zero up to rounding exact)."""
 
 
@@ -75,7 +75,7 @@ def project(g: np.ndarray, A: np.ndarray, row_norms: np.ndarray, hint: np.ndarra
             point = g + A[R].T @ mu
         norm = float(np.linalg.norm(point))
         slack = A @ point
-        violated = np.flatnonzero(slack < -(tol * norm + 1e-14 * gnorm) * row_norms)
+        violated = np.flatnonzero(slack < -(tol * norm + 1e-12 * gnorm) * row_norms)
         if violated.size == 0:
             return ConeProjection(point, norm, R[mu > 0] if R.size else R, True)
         worst = violated[np.argsort(slack[violated] / row_norms[violated])[:max(2, d // 2)]]

@@ -52,6 +52,11 @@ does, ``lam``)."""
 
 _RESTORE_TOL = 1e-12
 
+_TINY = 1e-6
+_INACTIVE = 1e-3
+"""At the end, blocks with ``||w|| <= _TINY max ||w||`` and bound ``< (1 - _INACTIVE) lam`` are
+dropped (the objective and the gap are recomputed)."""
+
 _RESTORE_MAX = 1e-6
 """Feasibility is restored (by projection) only when the largest relative violation is below this."""
 
@@ -111,7 +116,9 @@ class Solution:
     lam : float
     gated : bool
     objective : float
-        Convex objective of ``(U, H)``.
+        Convex objective of ``(U, H)``. An upper bound of the optimum only when ``violation`` is
+        within tolerance: a solution that is not converged may be infeasible (feasibility is
+        restored only once the working rows are nearly complete).
     dual_value : float
         Dual objective of the dual-feasible point ``t r`` (float one-cone bounds).
     gap : float
@@ -286,11 +293,14 @@ class _Blocks:
 
 
 def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[int, np.ndarray],
-                      tol: float) -> dict[int, np.ndarray]:
+                      tol: float, residual_form: bool = False) -> dict[int, np.ndarray]:
     """Solve the program over the working blocks and rows with Clarabel; return their weights.
 
     Rescaled by ``c = ||y|| / sqrt(n)`` (``y / c``, ``lam / c``; the weights scale back by
-    ``c``) so that Clarabel's absolute tolerances are relative to the data.
+    ``c``) so that Clarabel's absolute tolerances are relative to the data. The default form
+    has the quadratic ``P = F^T F`` (smallest KKT system); ``residual_form`` adds the residual
+    ``e = F z - y / c`` as variables with ``P = I`` on them (n more variables, but the
+    condition number of ``F`` is not squared: the fallback when the default form stalls).
     """
     import clarabel
 
@@ -299,30 +309,42 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     c = max(float(np.linalg.norm(y)) / np.sqrt(n), 1e-300)
     F = np.hstack([blocks.design(j) for j in order])                     # (n, k d)
     nz = k * d
-    Pm = np.zeros((nz + k, nz + k))
-    Pm[:nz, :nz] = F.T @ F
-    q = np.concatenate([-(F.T @ (y / c)), np.full(k, lam / c)])
+    extra = n if residual_form else 0
+    size = nz + k + extra
     rows_A, cones = [], []
+    if residual_form:
+        Pm = sp.diags(np.concatenate([np.zeros(nz + k), np.ones(n)])).tocsc()
+        q = np.concatenate([np.zeros(nz), np.full(k, lam / c), np.zeros(n)])
+        rows_A.append(np.hstack([F, np.zeros((n, k)), -np.eye(n)]))
+        cones.append(clarabel.ZeroConeT(n))
+        b_eq = y / c
+    else:
+        dense = np.zeros((size, size))
+        dense[:nz, :nz] = F.T @ F
+        Pm = sp.triu(sp.csc_matrix(dense)).tocsc()
+        q = np.concatenate([-(F.T @ (y / c)), np.full(k, lam / c)])
+        b_eq = np.zeros(0)
     lin = []
     for i, j in enumerate(order):
         R = working[j]
         if R.size and not blocks.gated:
             A = blocks.cone(j)[R]
             A = A / np.maximum(np.linalg.norm(A, axis=1), 1e-300)[:, None]
-            block = np.zeros((R.size, nz + k))
+            block = np.zeros((R.size, size))
             block[:, i * d:(i + 1) * d] = -A
             lin.append(block)
     if lin:
         rows_A.append(np.vstack(lin))
-        cones.append(clarabel.NonnegativeConeT(rows_A[0].shape[0]))
+        cones.append(clarabel.NonnegativeConeT(rows_A[-1].shape[0]))
     for i in range(k):
-        block = np.zeros((d + 1, nz + k))
+        block = np.zeros((d + 1, size))
         block[0, nz + i] = -1.0
         block[1:, i * d:(i + 1) * d] = -np.eye(d)
         rows_A.append(block)
         cones.append(clarabel.SecondOrderConeT(d + 1))
     A = sp.csc_matrix(np.vstack(rows_A))
     b = np.zeros(A.shape[0])
+    b[:b_eq.size] = b_eq
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
@@ -331,7 +353,7 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     # QDLDL is fastest for small programs; the supernodal "faer" factorization for larger ones
     # (measured: 0.07 s vs 0.17 s at 260 variables, 9 s vs 3 s at 1300; BENCHMARKS.md)
     settings.direct_solve_method = "faer" if nz > _FAER_SIZE else "qdldl"
-    solver = clarabel.DefaultSolver(sp.triu(sp.csc_matrix(Pm)).tocsc(), q, A, b, cones, settings)
+    solver = clarabel.DefaultSolver(Pm, q, A, b, cones, settings)
     sol = solver.solve()
     status = str(sol.status)
     if status not in ("Solved", "AlmostSolved"):
@@ -452,6 +474,7 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     history: list[dict] = []
     secs = {"restricted": 0.0, "pricing": 0.0}
     tol = opts.subproblem_tol
+    residual_form = False
     U = np.zeros((d, P))
     H = np.zeros((d, P))
     objective = dual = gap = violation = np.inf
@@ -461,7 +484,7 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     for rnd in range(1, opts.max_rounds + 1):
         t0 = time.perf_counter()
         if working:
-            weights = _restricted_solve(blocks, y, lam, working, tol)
+            weights = _restricted_solve(blocks, y, lam, working, tol, residual_form)
         t1 = time.perf_counter()
         largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
         weights = {j: w for j, w in weights.items() if np.linalg.norm(w) > opts.zero_tol * largest}
@@ -520,6 +543,9 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
             if j in working:
                 working[j] = np.union1d(working[j], rows)
         if not outside and not new_rows:
+            if not residual_form:
+                residual_form = True  # better conditioned restricted program (see _restricted_solve)
+                continue
             if tol > 1e-14:
                 tol /= 100.0  # the restricted solve was not accurate enough for the target gap
                 continue
@@ -529,6 +555,11 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     if converged:
         # a vertex of the optimal set through the same fit: fewer blocks, penalty not larger;
         # the dual point is unchanged, so the gap is recomputed for the new primal value
+        # blocks that are tiny and strictly dual feasible cannot be active at the optimum
+        # (theory.md §3: active blocks have ||v_b|| = lam): interior-point residue, dropped
+        largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
+        weights = {j: w for j, w in weights.items()
+                   if not (np.linalg.norm(w) <= _TINY * largest and bounds[j] < (1 - _INACTIVE) * lam)}
         weights = _sparsify(blocks, weights, y, lam)
         U = _block_matrix(weights, d, P, "U")
         H = _block_matrix(weights, d, P, "H")
