@@ -58,7 +58,8 @@ _INACTIVE = 1e-3
 dropped (the objective and the gap are recomputed)."""
 
 _RESTORE_MAX = 1e-6
-"""Feasibility is restored (by projection) only when the largest relative violation is below this."""
+"""Feasibility is restored (by projection) only when no row outside the working rows is violated
+by more than this (relative)."""
 
 _FAER_SIZE = 600
 """Restricted programs with more block variables than this use Clarabel's "faer" solver."""
@@ -356,10 +357,18 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     solver = clarabel.DefaultSolver(Pm, q, A, b, cones, settings)
     sol = solver.solve()
     status = str(sol.status)
-    if status not in ("Solved", "AlmostSolved"):
+    x = np.asarray(sol.x)
+    if status not in ("Solved", "AlmostSolved") and not residual_form:
+        # e.g. InsufficientProgress on an ill-conditioned P = F^T F: the residual form
+        return _restricted_solve(blocks, y, lam, working, tol, residual_form=True)
+    usable = status in ("Solved", "AlmostSolved", "InsufficientProgress")
+    if not usable or not np.isfinite(x).all():
         raise SolverError(f"Clarabel returned status {status} on the restricted C-ReLU "
                           f"({k} blocks, {sum(len(r) for r in working.values())} cone rows).")
-    x = np.asarray(sol.x) * c
+    # an InsufficientProgress point is still used: the outer loop checks the gap and the cone
+    # violation of whatever it gets, so an inaccurate restricted solution costs rounds, not
+    # soundness
+    x = x * c
     return {j: x[i * d:(i + 1) * d] for i, j in enumerate(order)}
 
 
@@ -384,11 +393,11 @@ def _sparsify(blocks: _Blocks, weights: dict[int, np.ndarray], y: np.ndarray, la
     alpha0 = np.array([np.linalg.norm(weights[j]) for j in order])
     F = np.column_stack([blocks.design(j) @ (weights[j] / a) for j, a in zip(order, alpha0, strict=True)])
     fit = F @ alpha0
-    res = linprog(np.ones(len(order)), A_eq=F, b_eq=fit, bounds=(0, None), method="highs-ds",
-                  options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10})
+    scale = max(float(np.abs(fit).max()), 1e-300)
+    res = linprog(np.ones(len(order)), A_eq=F / scale, b_eq=fit / scale, bounds=(0, None), method="highs-ds")
     if res.status != 0:
         return weights
-    support = np.flatnonzero(res.x > 0)
+    support = np.flatnonzero(res.x > 1e-9 * max(float(res.x.max()), 1e-300))
     if support.size == 0 or support.size == len(order):
         return weights
     alpha = np.linalg.lstsq(F[:, support], fit, rcond=None)[0]
@@ -490,20 +499,22 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         weights = {j: w for j, w in weights.items() if np.linalg.norm(w) > opts.zero_tol * largest}
         # rows of the full cones that working blocks violate and that are not yet working rows
         new_rows: dict[int, np.ndarray] = {}
-        violation = 0.0
+        violation = missing = 0.0
         for j, w in weights.items():
             rel = blocks.violations(j, w)
             violation = max(violation, float(-rel.min(initial=0.0)))
             bad = np.setdiff1d(np.flatnonzero(rel < -opts.feas_tol), working[j])
             if bad.size:
                 new_rows[j] = bad[np.argsort(rel[bad])[: 4 * d]]
+                missing = max(missing, float(-rel[bad].min()))
         # the restricted optimum's residual drives pricing (and gives the dual point: valid for
         # any residual); the primal value is that of its feasible restoration
         r = y - op.forward(_block_matrix(weights, d, P, "U") - _block_matrix(weights, d, P, "H"))
-        if violation <= _RESTORE_MAX:
+        if missing <= _RESTORE_MAX:
             # restore feasibility: project the blocks onto their full cones (an interior-point
             # solution meets its working rows only to an absolute tolerance, visible on tiny
-            # blocks); skipped while rows are clearly missing (the next round adds them)
+            # blocks); skipped while rows outside the working rows are clearly violated (the
+            # next round adds them)
             weights = blocks.restore(weights)
             violation = max((float(-blocks.violations(j, w).min(initial=0.0)) for j, w in weights.items()),
                             default=0.0)
@@ -549,8 +560,9 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
             if tol > 1e-14:
                 tol /= 100.0  # the restricted solve was not accurate enough for the target gap
                 continue
-            message = (f"stalled: relative gap {gap:.2e} (target {opts.gap_tol:.0e}) with no block "
-                       f"or row left to add; the restricted solves are at Clarabel's accuracy limit")
+            message = (f"stalled: relative gap {gap:.2e} (target {opts.gap_tol:.0e}), cone violation "
+                       f"{violation:.1e} (target {opts.feas_tol:.0e}) with no block or row left to add; "
+                       f"the restricted solves are at Clarabel's accuracy limit")
             break
     if converged:
         # a vertex of the optimal set through the same fit: fewer blocks, penalty not larger;
