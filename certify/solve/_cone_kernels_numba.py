@@ -21,6 +21,18 @@ def passive_lstsq(X, e, idx, count, g):  # pragma: no cover - compiled
     return z
 
 @nb.njit(cache=True, nogil=True)
+def combine(X, e, idx, mu, count, g, p):  # pragma: no cover - compiled
+    """``p = g + A_P^T mu`` over the ``count`` passive rows (written into ``p``)."""
+    d = X.shape[1]
+    for i in range(d):
+        p[i] = g[i]
+    for j in range(count):
+        k = idx[j]
+        for i in range(d):
+            p[i] += mu[j] * e[k] * X[k, i]
+
+
+@nb.njit(cache=True, nogil=True)
 def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma: no cover - compiled
     n, d = X.shape
     cap = n
@@ -46,11 +58,8 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma
         if keep == count:
             break
         count = keep
-    p = g.copy()
-    for j in range(count):
-        k = idx[j]
-        for i in range(d):
-            p[i] += mu[j] * e[k] * X[k, i]
+    p = np.empty(d)
+    combine(X, e, idx, mu, count, g, p)
     gn = 0.0
     for i in range(d):
         gn += g[i] * g[i]
@@ -122,12 +131,7 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma
             count = keep
             if count == 0:
                 break
-        for i in range(d):
-            p[i] = g[i]
-        for j in range(count):
-            k = idx[j]
-            for i in range(d):
-                p[i] += mu[j] * e[k] * X[k, i]
+        combine(X, e, idx, mu, count, g, p)
     pn = 0.0
     for i in range(d):
         pn += p[i] * p[i]

@@ -228,15 +228,19 @@ class RegularizationPath:
 
     # ---- per-point quantities
 
+    def _each(self, name: str) -> np.ndarray:
+        """The float attribute ``name`` of every solution, (K,)."""
+        return np.array([getattr(s, name) for s in self.solutions], dtype=np.float64)
+
     @property
     def objectives(self) -> np.ndarray:
         """Convex objectives ``1/2 ||r||^2 + lam sum ||w_b||`` (K,)."""
-        return np.array([s.objective for s in self.solutions], dtype=np.float64)
+        return self._each("objective")
 
     @property
     def dual_values(self) -> np.ndarray:
         """Dual objectives of the solver's dual-feasible points (K,): lower bounds of ``p*(lam)``."""
-        return np.array([s.dual_value for s in self.solutions], dtype=np.float64)
+        return self._each("dual_value")
 
     @property
     def penalties(self) -> np.ndarray:
@@ -256,12 +260,12 @@ class RegularizationPath:
     @property
     def gaps(self) -> np.ndarray:
         """Relative duality gaps (K,)."""
-        return np.array([s.gap for s in self.solutions], dtype=np.float64)
+        return self._each("gap")
 
     @property
     def violations(self) -> np.ndarray:
         """Largest relative cone violations (K,) (0 for the gated ReLU)."""
-        return np.array([s.violation for s in self.solutions], dtype=np.float64)
+        return self._each("violation")
 
     @property
     def converged_each(self) -> np.ndarray:
