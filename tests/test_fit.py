@@ -171,3 +171,17 @@ def test_c4_zero_solution_above_lambda_max(case):
     assert np.abs(np.hstack([above.U, above.H])).max() <= 1e-6 * (1 + lam_max)
     below = solve_crelu(X, y, lam_max * 0.9, D)
     assert np.abs(np.hstack([below.U, below.H])).max() > 1e-4
+
+
+def test_local_refinement_scope_is_monotone_and_ends_stationary():
+    X, y = gaussian_data(30, 3, seed=5)
+    D = gate_patterns(X, 6, seed=2)
+    res = refine(X, y, 0.5, D, FastSolver(), scope="local")
+    assert res.stationary
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(res.objectives, res.objectives[1:], strict=False))
+    adj = adjacent_patterns(X, res.network.W1)
+    assert {c.tobytes() for c in adj.T} <= {c.tobytes() for c in res.patterns.T}
+    problem = Problem(X, y, "0.5")
+    assert verify(problem, res.network, patterns={"D": adj}).relative_gap <= 1e-6
+    with pytest.raises(InputError, match="scope must be"):
+        refine(X, y, 0.5, D, FastSolver(), scope="global")

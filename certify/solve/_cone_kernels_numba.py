@@ -33,7 +33,7 @@ def combine(X, e, idx, mu, count, g, p):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma: no cover - compiled
+def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point, cutoff):  # pragma: no cover - compiled
     n, d = X.shape
     cap = n
     idx = np.empty(cap, np.int64)
@@ -60,6 +60,12 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma
         count = keep
     p = np.empty(d)
     combine(X, e, idx, mu, count, g, p)
+    # the warm start's bound is already valid (mu >= 0): stop when it is below the cutoff
+    p0 = 0.0
+    for i in range(d):
+        p0 += p[i] * p[i]
+    if np.sqrt(p0) <= cutoff:
+        max_iter = 0
     gn = 0.0
     for i in range(d):
         gn += g[i] * g[i]
@@ -147,7 +153,7 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point):  # pragma
     return np.sqrt(pn), exact
 
 @nb.njit(cache=True, parallel=True)
-def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter):  # pragma: no cover
+def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter, cutoff):  # pragma: no cover
     m = pats.shape[0]
     d = X.shape[1]
     bounds = np.empty(m)
@@ -161,5 +167,5 @@ def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter): 
         for i in range(d):
             g[i] = signs[b] * G[i, cols[b]]
         bounds[b], exact[b] = project_one(X, e, row_norms, g, hints[b], tol, max_iter, faces[b],
-                                              points[b])
+                                              points[b], cutoff)
     return bounds, exact, faces, points

@@ -61,7 +61,8 @@ def _check_batch(n: int, d: int, D: np.ndarray, G: np.ndarray, patterns: np.ndar
 
 def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, signs: np.ndarray,
                   hints: np.ndarray | None = None, tol: float = DEFAULT_TOL, max_iter: int | None = None,
-                  columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                  columns: np.ndarray | None = None, cutoff: float = -1.0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One-cone bounds of many blocks at once (module docstring).
 
     Parameters
@@ -74,6 +75,10 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
     max_iter : Lawson–Hanson outer iterations per block (default ``3 d + 20``).
     columns : (m,) column of ``G`` of each block (default: ``patterns``); block ``b`` then
         projects ``signs[b] * G[:, columns[b]]`` onto the cone of pattern ``patterns[b]``.
+    cutoff : a block whose warm-start bound (least squares on its hint rows, multipliers kept
+        positive: already a valid bound) is ``<= cutoff`` stops there, without scanning its
+        rows (``exact`` False). Pricing passes ``lam``: such blocks are dual feasible and
+        their bound is all the duality gap needs. Default -1: never.
 
     Returns
     -------
@@ -98,4 +103,4 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
     return _kernels()["project_batch"](
         X, D, row_norms, G, patterns, columns,
         signs, hints, float(tol),
-        int(max_iter if max_iter is not None else 3 * d + 20))
+        int(max_iter if max_iter is not None else 3 * d + 20), float(cutoff))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from certify.convex.mapping import blocks_to_network, nc_objective
-from certify.errors import SolverError
+from certify.errors import InputError, SolverError
 from certify.network import Network
 from certify.patterns.sources import DEFAULT_NEAR_TIE, adjacent_patterns, union
 from certify.solve.working_set import Solution, SolverOptions, WarmStart, solve
@@ -56,7 +56,8 @@ def _network(weights: np.ndarray, signs: np.ndarray) -> Network:
 
 def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solver,
            near_tie: float = DEFAULT_NEAR_TIE, max_rounds: int = 30,
-           progress: Callable[[int, float, int], None] | None = None) -> RefinementResult:
+           progress: Callable[[int, float, int], None] | None = None, scope: str = "accumulate"
+           ) -> RefinementResult:
     """Refine the optimum over patterns ``D`` to a network optimal over its adjacent cells.
 
     Parameters
@@ -68,29 +69,49 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
         :func:`certify.patterns.sources.adjacent_patterns`).
     max_rounds : int
     progress : optional callable ``(round, NC, number of patterns)``.
+    scope : {"accumulate", "local"}, default="accumulate"
+        Pattern set of each round. ``"accumulate"`` (theory.md §3): ``S`` grows by the cells
+        adjacent to every neuron; stationary when no new cell appears. ``"local"``: each round
+        solves over the cells adjacent to the current network only (it is feasible there, so NC
+        cannot increase), dropping older cells; once a round gains less than 1e-9 relative it
+        continues as ``"accumulate"``, so the stopping rule and its guarantee are the same.
     """
+    if scope not in ("local", "accumulate"):
+        raise InputError(f"scope must be 'local' or 'accumulate'; got {scope!r}.")
     S = union(D)
     weights, signs = solver(X, y, lam, S)
     net = _network(weights, signs)
     best = nc_objective(X, y, lam, net.W1, net.w2)
     result = RefinementResult(net, S, [best])
+    current = scope
+    solved_over = S  # the pattern set the current network is optimal over
     for rnd in range(1, max_rounds + 1):
         adjacent = adjacent_patterns(X, net.W1, near_tie)
-        S_new = union(S, adjacent)
-        if S_new.shape[1] == S.shape[1]:
-            result.stationary = True
+        S_new = union(solved_over, adjacent)
+        if S_new.shape[1] == solved_over.shape[1]:
+            result.stationary = True  # optimal over a set that holds every adjacent cell
             break
-        S = S_new
+        S = S_new if current == "accumulate" else union(adjacent)
         weights, signs = solver(X, y, lam, S)
         cand = _network(weights, signs)
         value = nc_objective(X, y, lam, cand.W1, cand.w2)
         result.rounds = rnd
         if value <= best * (1 + 1e-12):
+            if value > best * (1 - 1e-9):
+                # no real progress over the local cells: finish by accumulating, which stops
+                # when no new adjacent cell appears (finitely many cells)
+                current = "accumulate"
             net, best = cand, value
+        else:
+            current = "accumulate"
+        # either way the network is optimal over S (to the solver's accuracy): the candidate is
+        # the optimum over S, and a rejected one is not better than the network, which is
+        # feasible over S (its own cells are among the adjacent ones)
+        solved_over = S
         result.objectives.append(best)
         if progress is not None:
             progress(rnd, best, S.shape[1])
-    result.network, result.patterns = net, S
+    result.network, result.patterns = net, solved_over
     return result
 
 

@@ -224,8 +224,9 @@ class _Blocks:
     def bounds(self, G: np.ndarray, lam: float) -> np.ndarray:
         """Upper bounds of every block's dual constraint at correlations ``G = [X^T D_p r]_p``.
 
-        Exact (to the projection tolerance) for blocks with ``||g|| > lam``; ``||g||``, itself
-        a valid bound that is ``<= lam``, for the others.
+        Exact (to the projection tolerance) for blocks whose bound exceeds ``lam``; for the
+        others a valid bound ``<= lam``: ``||g||``, or the bound of the warm start on the
+        block's previous face (:func:`project_batch` with ``cutoff=lam``).
         """
         norms = np.linalg.norm(G, axis=0)
         out = np.concatenate([norms, norms])[: self.count]
@@ -241,7 +242,7 @@ class _Blocks:
             if face is not None and face.size:
                 hints[i, :min(cap, face.size)] = face[:cap]
         bounds, _, faces, _ = project_batch(self.X, self.D, G, todo % self.P,
-                                         np.where(todo < self.P, 1.0, -1.0), hints)
+                                            np.where(todo < self.P, 1.0, -1.0), hints, cutoff=lam)
         out[todo] = bounds
         for i, j in enumerate(todo):
             self.faces[int(j)] = faces[i][faces[i] >= 0]
