@@ -152,7 +152,7 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point, cutoff):  
         point[i] = p[i]
     return np.sqrt(pn), exact
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter, cutoff):  # pragma: no cover
     m = pats.shape[0]
     d = X.shape[1]
@@ -160,7 +160,7 @@ def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter, c
     exact = np.empty(m, np.bool_)
     faces = np.full((m, hints.shape[1]), -1, np.int64)
     points = np.empty((m, d))
-    for b in nb.prange(m):
+    for b in range(m):
         p = pats[b]
         e = 2.0 * D[:, p].astype(np.float64) - 1.0
         g = np.empty(d)

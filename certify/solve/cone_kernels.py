@@ -14,7 +14,9 @@ the rows that reach zero. In dimension d a projection has at most d rows that ma
 costs a few ``A p`` products (``O(n d)``). :func:`certify.solve.cones.project` is the plain
 SciPy version (constraint generation with ``scipy.optimize.nnls``), used to cross-check.
 
-Blocks are independent: the kernel runs them in a ``prange`` loop (Numba threads).
+Blocks are independent (a pure function of each block's data, ready for sharding), but the
+kernel runs them serially: a ``prange`` loop added ~8 ms per call on this loaded 2-core
+machine while the second thread waited for a core (BENCHMARKS.md, "Fast solver").
 """
 
 from __future__ import annotations
