@@ -52,6 +52,18 @@ class Blocks:
     def prediction(self, X: np.ndarray) -> np.ndarray:
         return self.fits(X).sum(axis=1)
 
+    @classmethod
+    def from_solution(cls, U: np.ndarray, H: np.ndarray, patterns: np.ndarray, threshold: float = 1e-9
+                      ) -> Blocks:
+        """Non-zero blocks of a solver's ``U`` (signs +1) and ``H`` (signs -1), each (d, P) over
+        the pattern columns of ``patterns`` (n, P): ``||w|| > threshold * max ||w||``."""
+        W = np.hstack([U, H])
+        signs = np.concatenate([np.ones(U.shape[1], int), -np.ones(H.shape[1], int)])
+        pats = np.hstack([patterns, patterns])
+        norms = np.linalg.norm(W, axis=0)
+        keep = norms > threshold * max(norms.max(initial=0.0), 1e-300)
+        return cls(pats[:, keep], signs[keep], W[:, keep], [[] for _ in range(int(keep.sum()))])
+
 
 def network_to_blocks(X: np.ndarray, W1: np.ndarray, w2: np.ndarray) -> Blocks:
     """Map a network (first-layer weights ``W1`` (d, m) on features ``X``) to merged blocks.

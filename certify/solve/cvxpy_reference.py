@@ -31,12 +31,7 @@ class ReferenceSolution:
 
     def blocks(self, threshold: float = 1e-9) -> Blocks:
         """Non-zero blocks (``||w|| > threshold * max ||w||``) with their signs."""
-        W = np.hstack([self.U, self.H])
-        signs = np.concatenate([np.ones(self.U.shape[1], int), -np.ones(self.H.shape[1], int)])
-        pats = np.hstack([self.patterns, self.patterns])
-        norms = np.linalg.norm(W, axis=0)
-        keep = norms > threshold * max(norms.max(initial=0.0), 1e-300)
-        return Blocks(pats[:, keep], signs[keep], W[:, keep], [[] for _ in range(int(keep.sum()))])
+        return Blocks.from_solution(self.U, self.H, self.patterns, threshold)
 
 
 def solve_crelu(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool = False,

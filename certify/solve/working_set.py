@@ -156,12 +156,7 @@ class Solution:
 
     def blocks(self, threshold: float = 1e-9) -> Blocks:
         """Non-zero blocks (``||w|| > threshold * max ||w||``) with their signs and patterns."""
-        W = np.hstack([self.U, self.H])
-        signs = np.concatenate([np.ones(self.U.shape[1], int), -np.ones(self.H.shape[1], int)])
-        pats = np.hstack([self.patterns, self.patterns])
-        norms = np.linalg.norm(W, axis=0)
-        keep = norms > threshold * max(norms.max(initial=0.0), 1e-300)
-        return Blocks(pats[:, keep], signs[keep], W[:, keep], [[] for _ in range(int(keep.sum()))])
+        return Blocks.from_solution(self.U, self.H, self.patterns, threshold)
 
     def warm_start(self) -> WarmStart:
         """The working blocks and rows, keyed by pattern, for a later :func:`solve`."""
@@ -264,13 +259,13 @@ class _Blocks:
         near = np.argsort(rel)[: 2 * self.d]
         return np.union1d(face, near[np.isfinite(rel[near])])
 
-    def restore(self, weights: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-        """Each block projected onto its full cone (unchanged when gated or already inside)."""
-        if self.gated or not weights:
-            return weights
-        order = [j for j, w in weights.items() if self.violations(j, w).min(initial=0.0) < 0]
-        if not order:
-            return weights
+    def restore(self, weights: dict[int, np.ndarray], slacks: dict[int, np.ndarray]
+                ) -> tuple[dict[int, np.ndarray], list[int]]:
+        """Blocks with a negative relative slack (``slacks``, from :meth:`violations`) projected
+        onto their full cones; returns the new weights and the blocks it projected."""
+        order = [j for j in weights if slacks[j].min(initial=0.0) < 0]
+        if self.gated or not order:
+            return weights, []
         W = np.column_stack([weights[j] for j in order])
         bounds, _, _, points = project_batch(self.X, self.D, W, np.asarray([j % self.P for j in order]),
                                              np.ones(len(order)), np.full((len(order), 1), -1, np.int64),
@@ -282,7 +277,7 @@ class _Blocks:
                 out[j] = points[i]
             else:
                 del out[j]
-        return out
+        return out, order
 
     def violations(self, j: int, w: np.ndarray) -> np.ndarray:
         """Relative slacks ``a_k^T w / (||a_k|| ||w||)`` of block ``j``'s rows (0 for zero rows)."""
@@ -422,6 +417,21 @@ def _block_matrix(weights: dict[int, np.ndarray], d: int, P: int, which: str) ->
     return out
 
 
+def _largest(weights: dict[int, np.ndarray]) -> float:
+    """``max_b ||w_b||`` (0 for no blocks)."""
+    return max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
+
+
+def _evaluate(op, y: np.ndarray, lam: float, weights: dict[int, np.ndarray], d: int, P: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``U``, ``H``, the residual ``y - fit`` and the convex objective of block weights."""
+    U = _block_matrix(weights, d, P, "U")
+    H = _block_matrix(weights, d, P, "H")
+    r = y - op.forward(U - H)
+    penalty = sum(float(np.linalg.norm(w)) for w in weights.values())
+    return U, H, r, 0.5 * float(r @ r) + lam * penalty
+
+
 def _dual_value(r: np.ndarray, y: np.ndarray, lam: float, bound: float) -> float:
     """``<t r, y> - 1/2 ||t r||^2`` with ``t = min(<r, y> / ||r||^2, lam / bound)`` (>= 0)."""
     a, b = float(r @ y), float(r @ r)
@@ -496,34 +506,29 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         if working:
             weights = _restricted_solve(blocks, y, lam, working, tol, residual_form)
         t1 = time.perf_counter()
-        largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
+        largest = _largest(weights)
         weights = {j: w for j, w in weights.items() if np.linalg.norm(w) > opts.zero_tol * largest}
         # rows of the full cones that working blocks violate and that are not yet working rows
+        slacks = {j: blocks.violations(j, w) for j, w in weights.items()}
         new_rows: dict[int, np.ndarray] = {}
-        violation = missing = 0.0
-        for j, w in weights.items():
-            rel = blocks.violations(j, w)
-            violation = max(violation, float(-rel.min(initial=0.0)))
+        missing = 0.0
+        for j, rel in slacks.items():
             bad = np.setdiff1d(np.flatnonzero(rel < -opts.feas_tol), working[j])
             if bad.size:
                 new_rows[j] = bad[np.argsort(rel[bad])[: 4 * d]]
                 missing = max(missing, float(-rel[bad].min()))
         # the restricted optimum's residual drives pricing (and gives the dual point: valid for
         # any residual); the primal value is that of its feasible restoration
-        r = y - op.forward(_block_matrix(weights, d, P, "U") - _block_matrix(weights, d, P, "H"))
+        r = _evaluate(op, y, lam, weights, d, P)[2]
         if missing <= _RESTORE_MAX:
             # restore feasibility: project the blocks onto their full cones (an interior-point
             # solution meets its working rows only to an absolute tolerance, visible on tiny
             # blocks); skipped while rows outside the working rows are clearly violated (the
             # next round adds them)
-            weights = blocks.restore(weights)
-            violation = max((float(-blocks.violations(j, w).min(initial=0.0)) for j, w in weights.items()),
-                            default=0.0)
-        U = _block_matrix(weights, d, P, "U")
-        H = _block_matrix(weights, d, P, "H")
-        r_feasible = y - op.forward(U - H)
-        penalty = sum(float(np.linalg.norm(w)) for w in weights.values())
-        objective = 0.5 * float(r_feasible @ r_feasible) + lam * penalty
+            weights, projected = blocks.restore(weights, slacks)
+            slacks.update({j: blocks.violations(j, weights[j]) for j in projected if j in weights})
+        violation = max((float(-slacks[j].min(initial=0.0)) for j in weights), default=0.0)
+        U, H, _, objective = _evaluate(op, y, lam, weights, d, P)
         # pricing: one-cone bounds of every block at the residual
         G = op.adjoint(r)
         bounds = blocks.bounds(G, lam)
@@ -570,15 +575,11 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         # the dual point is unchanged, so the gap is recomputed for the new primal value
         # blocks that are tiny and strictly dual feasible cannot be active at the optimum
         # (theory.md §3: active blocks have ||v_b|| = lam): interior-point residue, dropped
-        largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
+        largest = _largest(weights)
         weights = {j: w for j, w in weights.items()
                    if not (np.linalg.norm(w) <= _TINY * largest and bounds[j] < (1 - _INACTIVE) * lam)}
         weights = _sparsify(blocks, weights, y, lam)
-        U = _block_matrix(weights, d, P, "U")
-        H = _block_matrix(weights, d, P, "H")
-        r_sparse = y - op.forward(U - H)
-        penalty = sum(float(np.linalg.norm(w)) for w in weights.values())
-        objective = 0.5 * float(r_sparse @ r_sparse) + lam * penalty
+        U, H, _, objective = _evaluate(op, y, lam, weights, d, P)
         gap = (objective - dual) / objective if objective > 0 else 0.0
         if gap > opts.gap_tol:  # pragma: no cover - _sparsify never increases the objective
             converged, message = False, f"vertex step raised the gap to {gap:.2e}"
@@ -586,7 +587,7 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         message += f": relative gap {gap:.2e} (target {opts.gap_tol:.0e}), cone violation " \
                    f"{violation:.1e} (target {opts.feas_tol:.0e})"
     secs["total"] = time.perf_counter() - start
-    largest = max((float(np.linalg.norm(w)) for w in weights.values()), default=0.0)
+    largest = _largest(weights)
     kept = {j: working[j] for j, w in weights.items() if np.linalg.norm(w) > _WARM_TOL * largest}
     return Solution(U, H, D, lam, gated, objective, dual, gap, violation, converged, rnd, message,
                     history, kept, secs)
