@@ -16,7 +16,9 @@ Two design alternatives are timed beside the backends unless ``--no-variants`` i
 that the choices in ``backends.py`` can be rechecked: ``numpy-naive``, the textbook NumPy
 formulas ``((X @ W) * D).sum(1)``, ``X.T @ (D * r[:, None])`` and ``((2D - 1) * (X @ W)).min(0)``;
 and ``numba-fused``, hand-fused Numba loops over (row, feature, pattern) with no BLAS call
-(``fastmath=False``).
+(``fastmath=False``); with a usable CuPy GPU, ``cupy``, the ``numpy`` formulas on CuPy
+arrays (cuBLAS), to compare with the Numba ``cuda`` backend. ``--sizes "n,d,P;..."`` replaces
+the grid (for example the large sizes where a GPU pays off).
 
 Each repeat times a loop of calls long enough to last about ``--min-time`` seconds and
 reports the time per call; backends are interleaved within each repeat, so that the noise of a
@@ -171,6 +173,44 @@ class FusedNumba:
 # --- measurement --------------------------------------------------------------------------------
 
 
+class CupyOperators:
+    """Variant (GPU only): the ``numpy`` backend's formulas on CuPy arrays (cuBLAS GEMMs),
+    X, D and the sign matrix kept on the device; W or r copied in, the result copied out."""
+
+    name = "cupy"
+
+    def __init__(self, X, D):
+        import cupy
+
+        self.cp = cupy
+        self.XT = cupy.asarray(np.ascontiguousarray(X.T))
+        self.X = cupy.asarray(X)
+        self.D = cupy.asarray(D, dtype=np.float64)
+        self.DT = cupy.ascontiguousarray(self.D.T)
+        self.S = 2.0 * self.D - 1.0
+
+    def forward(self, W):
+        cp = self.cp
+        return cp.asnumpy((self.XT * (cp.asarray(W) @ self.DT)).sum(axis=0))
+
+    def adjoint(self, r):
+        cp = self.cp
+        return cp.asnumpy((self.XT * cp.asarray(r)) @ self.D)
+
+    def min_slacks(self, W):
+        cp = self.cp
+        return cp.asnumpy((self.S * (self.X @ cp.asarray(W))).min(axis=0))
+
+
+def cupy_usable() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # noqa: BLE001 - any failure: no CuPy variant
+        return False
+
+
 def check(op, X, D, W, r) -> float:
     """Largest error of the three maps relative to their absolute-value sums (0 is exact)."""
     absXW = np.abs(X) @ np.abs(W)
@@ -226,10 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-time", type=float, default=0.02, help="seconds per repeat and backend")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help=f"only (n, d, P) in {QUICK} (CI smoke)")
-    ap.add_argument("--no-variants", action="store_true", help="skip numpy-naive and numba-fused")
+    ap.add_argument("--no-variants", action="store_true",
+                    help="skip the variants numpy-naive, numba-fused and (with a GPU) cupy")
     ap.add_argument("--backends", default=None,
                     help="comma-separated backend names (default: every available one); numpy is "
                          "always included, as the baseline")
+    ap.add_argument("--variants", default=None,
+                    help="comma-separated variants (default: numpy-naive,numba-fused,cupy)")
+    ap.add_argument("--sizes", default=None, help='sizes "n,d,P;n,d,P" instead of the grid')
     args = ap.parse_args(argv)
 
     wanted = set(BACKENDS) if args.backends is None else {"numpy", *args.backends.split(",")}
@@ -239,9 +283,19 @@ def main(argv: list[str] | None = None) -> int:
              and not (cls is CudaBackend and CudaBackend.is_simulated())]
     makers: dict[str, Callable] = {name: BACKENDS[name]().prepare for name in names}
     if not args.no_variants:
-        makers[NaiveNumpy.name] = NaiveNumpy
-        makers[FusedNumba.name] = FusedNumba
-    sizes = QUICK if args.quick else tuple(itertools.product(GRID_N, GRID_D, GRID_P))
+        variants = {v.name: v for v in (NaiveNumpy, FusedNumba, CupyOperators)}
+        chosen = list(variants) if args.variants is None else args.variants.split(",")
+        if unknown := set(chosen) - set(variants):
+            ap.error(f"unknown variant(s) {sorted(unknown)}; choose from {sorted(variants)}")
+        for name in chosen:
+            if name != CupyOperators.name or cupy_usable():
+                makers[name] = variants[name]
+    if args.sizes:
+        sizes = tuple(tuple(int(v) for v in part.split(",")) for part in args.sizes.split(";"))
+        if any(len(size) != 3 for size in sizes):
+            ap.error('--sizes wants "n,d,P;n,d,P"')
+    else:
+        sizes = QUICK if args.quick else tuple(itertools.product(GRID_N, GRID_D, GRID_P))
 
     print(f"# bench_operators: {len(sizes)} sizes, repeats={args.repeats}, min-time={args.min_time} s, "
           f"seed={args.seed}")

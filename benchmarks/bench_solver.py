@@ -185,9 +185,9 @@ class Run:
     note: str = ""
 
 
-def run_ours(X, y, lam, D, repeats: int):
+def run_ours(X, y, lam, D, repeats: int, backend: str = "auto"):
     """One untimed warm-up call, then ``repeats`` timed ones; returns (warm-up s, Run, Solution)."""
-    opts = SolverOptions(gap_tol=GAP_TOL)
+    opts = SolverOptions(gap_tol=GAP_TOL, backend=backend)
     t0 = time.perf_counter()
     solve(X, y, lam, D, gated=False, options=opts)
     warm = time.perf_counter() - t0
@@ -276,12 +276,13 @@ def run_scnn(X, y, lam, D, P_requested: int, seed: int) -> Run:
 # --- throughput -------------------------------------------------------------------------------------
 
 
-def throughput(X, y, lam, D, sol, min_time: float, seed: int) -> tuple[list[float], list[float], int]:
+def throughput(X, y, lam, D, sol, min_time: float, seed: int,
+               backend: str = "auto") -> tuple[list[float], list[float], int]:
     """(bare forward+adjoint s/call, pricing pass s/call, blocks projected)."""
     rng = np.random.default_rng(seed + 1)
     n, d = X.shape
     P = D.shape[1]
-    op = select_backend("auto")().prepare(X, D)
+    op = select_backend(backend)().prepare(X, D)
     W = rng.standard_normal((d, P))
     r0 = rng.standard_normal(n)
 
@@ -347,7 +348,7 @@ def machine_info() -> list[str]:
         pass
     lines.append("env: " + ", ".join(f"{v}={os.environ.get(v)}" for v in
                                       ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")))
-    lines.append(f"operator backend (auto): {select_backend('auto').name}")
+    lines.append(f"operator backend (auto would pick): {select_backend('auto').name}")
     lines.append(git_info())
     lines.append("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     return lines
@@ -419,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lam-frac", type=float, default=0.1, help="lam = lam_frac * lam_max (default 0.1)")
     ap.add_argument("--min-time", type=float, default=0.02, help="seconds per throughput loop")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--backend", default="auto",
+                    help="operator backend of our solver: auto (default), numpy, numba, numba-parallel, cuda")
     args = ap.parse_args(argv)
     if args.configs:
         configs = parse_configs(args.configs)
@@ -430,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = ("skipped" if args.no_baseline
                 else f"cvxpy+Clarabel tol={BASELINE_TOL:g}, repeats={args.baseline_repeats}")
     print(f"# bench_solver: {len(configs)} sizes, lam = {args.lam_frac} * lam_max, gap_tol={GAP_TOL:g}, "
-          f"repeats={args.repeats}, baseline: {baseline}, seed={args.seed}")
+          f"repeats={args.repeats}, baseline: {baseline}, seed={args.seed}, backend={args.backend}")
     for line in machine_info():
         print("# " + line)
     has_scnn, scnn_line = (False, "scnn: skipped (--no-scnn)") if args.no_scnn else scnn_available()
@@ -444,13 +447,13 @@ def main(argv: list[str] | None = None) -> int:
         X, y, D, lam, lam_max = make_instance(n, d, P_req, args.seed, args.lam_frac)
         P = D.shape[1]
         tag = f"n={n} d={d} P={P_req}"
-        warm, ours, sol = run_ours(X, y, lam, D, args.repeats)
+        warm, ours, sol = run_ours(X, y, lam, D, args.repeats, args.backend)
         if first_call is None:
             first_call = (tag, warm)
         rel_self = abs(sol.objective - ours.objective) / max(abs(ours.objective), 1e-300)
         base = None if args.no_baseline else run_clarabel(X, y, lam, D, args.baseline_repeats)
         sc = run_scnn(X, y, lam, D, P_req, args.seed) if has_scnn else None
-        t_bare, t_price, priced = throughput(X, y, lam, D, sol, args.min_time, args.seed)
+        t_bare, t_price, priced = throughput(X, y, lam, D, sol, args.min_time, args.seed, args.backend)
 
         med = statistics.median(ours.times)
         print(f"\n## {tag} (distinct patterns {P}), lam = {lam:.6g} (lam_max = {lam_max:.6g})")

@@ -8,6 +8,7 @@ imported), and for real under ``-m gpu`` when a GPU is present.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -23,6 +24,7 @@ from certify.solve import backends
 from certify.solve.backends import (
     BACKENDS,
     CudaBackend,
+    CupyBackend,
     NumbaBackend,
     NumbaParallelBackend,
     NumpyBackend,
@@ -186,20 +188,40 @@ class TestNumbaParallelBackend(BackendCommonTests):
 
 
 def test_registry_names_and_declarations():
-    assert set(BACKENDS) == {"numpy", "numba", "numba-parallel", "cuda"}
+    assert set(BACKENDS) == {"numpy", "numba", "numba-parallel", "cuda", "cupy"}
     for name, cls in BACKENDS.items():
         assert cls.name == name and issubclass(cls, OperatorBackend)
         assert cls.required_modules and all("." not in m for m in cls.required_modules)
-    assert backends.AUTO_ORDER == ("cuda", "numba", "numpy")
+    assert backends.AUTO_ORDER == ("cupy", "cuda", "numba", "numpy")
 
 
 def test_select_auto():
     chosen = select_backend()
     assert chosen is select_backend("auto") and chosen.is_available()
-    if CudaBackend.is_available() and not CudaBackend.is_simulated():
+    if CupyBackend.is_available():
+        assert chosen is CupyBackend
+    elif CudaBackend.is_available() and not CudaBackend.is_simulated():
         assert chosen is CudaBackend
     else:
         assert chosen is NumbaBackend                   # numba is a dependency of certify
+    # Small instances never go to a GPU; large ones go wherever "auto" goes.
+    assert select_backend("auto", work=backends.GPU_MIN_WORK - 1) is NumbaBackend
+    assert select_backend("auto", work=backends.GPU_MIN_WORK) is chosen
+
+
+def test_auto_prefers_gpu_only_for_large_work(monkeypatch):
+    # Pretend both GPU backends are usable: "auto" must pick CuPy, then the CUDA kernels, and
+    # neither below GPU_MIN_WORK.
+    monkeypatch.setattr(CupyBackend, "unavailable_reason", classmethod(lambda cls: None))
+    monkeypatch.setattr(CudaBackend, "unavailable_reason", classmethod(lambda cls: None))
+    monkeypatch.setattr(CudaBackend, "is_simulated", classmethod(lambda cls: False))
+    assert select_backend("auto", work=1e9) is CupyBackend
+    assert select_backend("auto") is CupyBackend
+    assert select_backend("auto", work=1e6) is NumbaBackend
+    monkeypatch.setattr(CupyBackend, "unavailable_reason", classmethod(lambda cls: "no cupy"))
+    assert select_backend("auto", work=1e9) is CudaBackend
+    monkeypatch.setattr(CudaBackend, "is_simulated", classmethod(lambda cls: True))
+    assert select_backend("auto", work=1e9) is NumbaBackend
 
 
 def test_select_by_name():
@@ -225,7 +247,7 @@ def test_select_cuda_without_gpu():
 
 
 def test_missing_modules_fall_back(monkeypatch):
-    for cls in (NumbaBackend, CudaBackend):
+    for cls in (NumbaBackend, CudaBackend, CupyBackend):
         monkeypatch.setattr(cls, "required_modules", ("certify_no_such_module",))
     assert NumbaBackend.missing_modules() == ["certify_no_such_module"]
     assert not NumbaBackend.is_available() and not CudaBackend.is_available()
@@ -303,18 +325,59 @@ def test_cuda_kernels_in_simulator():
 
 
 @pytest.mark.gpu
-def test_cuda_on_gpu():
-    pytest.importorskip("numba")
-    from numba import cuda
-
-    if CudaBackend.is_simulated() or not cuda.is_available():
-        pytest.skip("no CUDA GPU")
+@pytest.mark.parametrize("name", ["cuda", "cupy"])
+def test_gpu_backend_on_gpu(name):
+    backend = BACKENDS[name]
+    if (name == "cuda" and backend.is_simulated()) or not backend.is_available():
+        pytest.skip(f"no usable CUDA GPU for the {name} backend: {backend.unavailable_reason()}")
     for n, d, P in [(7, 3, 4), (2000, 20, 100), (3001, 7, 33)]:
         X, D, W, r = make_instance(n, d, P, seed=n)
-        op = select_backend("cuda")().prepare(X, D)
+        op = select_backend(name)().prepare(X, D)
+        assert op.backend == name
         ref = reference(X, D, W, r)
         assert_close(op.forward(W), *ref["forward"])
         assert_close(op.adjoint(r), *ref["adjoint"])
         assert_close(op.min_slacks(W), *ref["min_slacks"])
         lhs, rhs = float(op.forward(W) @ r), float(np.sum(W * op.adjoint(r)))
         assert abs(lhs - rhs) <= 1e-10 * float(np.sum(np.abs(r)[:, None] * D * (np.abs(X) @ np.abs(W))))
+
+
+def test_cupy_unavailable_reason_names_the_cause():
+    reason = CupyBackend.unavailable_reason()
+    if importlib.util.find_spec("cupy") is None:
+        assert reason == "module(s) cupy not installed"
+        with pytest.raises(SolverError, match=r"The 'cupy' operator backend is not available: "
+                                              r"module\(s\) cupy not installed"):
+            select_backend("cupy")
+    else:  # CuPy installed: usable, or a reason naming CuPy
+        assert reason is None or "CuPy" in reason
+
+
+def test_cuda_probe_failure_makes_backend_unavailable(monkeypatch):
+    # numba.cuda can report a device while the kernels cannot compile (seen on a GPU machine:
+    # numba-cuda with NumPy 2.5 fails on np.row_stack). The probe must turn that into a reason.
+    pytest.importorskip("numba")
+    from certify.solve.backends import cuda_backend
+
+    def broken(tpb):
+        raise AttributeError("module 'numpy' has no attribute 'row_stack'")
+
+    monkeypatch.setattr(cuda_backend, "_cuda_kernels", broken)
+    reason = cuda_backend._probe_failure.__wrapped__(128)
+    assert reason == ("the CUDA kernels failed to compile or run (AttributeError: module 'numpy' "
+                      "has no attribute 'row_stack')")
+
+    class FakeCuda:
+        @staticmethod
+        def is_available():
+            return True
+
+    import numba
+
+    monkeypatch.setattr(numba, "cuda", FakeCuda, raising=False)
+    monkeypatch.setattr(cuda_backend, "_probe_failure", lambda tpb: reason)
+    assert CudaBackend.unavailable_reason() == reason
+    assert select_backend("auto") is not CudaBackend
+    with pytest.raises(SolverError, match=r"'cuda' operator backend is not available: the CUDA kernels "
+                                          r"failed to compile or run \(AttributeError"):
+        select_backend("cuda")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from certify.patterns.sources import gate_patterns
-from certify.solve.backends import CudaBackend
+from certify.solve.backends import BACKENDS
 from certify.solve.working_set import SolverOptions, solve
 from tests.test_backends import run_python
 
@@ -54,15 +54,16 @@ def test_cuda_backend_in_simulator_matches_numpy():
 
 
 @pytest.mark.gpu
-def test_cuda_backend_on_gpu_matches_numba():
-    pytest.importorskip("numba")
-    from numba import cuda
-
-    if CudaBackend.is_simulated() or not cuda.is_available():
-        pytest.skip("no CUDA GPU")
+@pytest.mark.parametrize("name", ["cuda", "cupy"])
+@pytest.mark.parametrize("gated", [False, True])
+def test_gpu_backend_on_gpu_matches_numba(name, gated):
+    backend = BACKENDS[name]
+    if (name == "cuda" and backend.is_simulated()) or not backend.is_available():
+        pytest.skip(f"no usable CUDA GPU for the {name} backend: {backend.unavailable_reason()}")
     X, y, D = _instance(2000, 20, 100, seed=1)
     lam = 20.0
-    gpu = solve(X, y, lam, D, options=SolverOptions(backend="cuda"))
-    cpu = solve(X, y, lam, D, options=SolverOptions(backend="numba"))
+    gpu = solve(X, y, lam, D, gated=gated, options=SolverOptions(backend=name))
+    cpu = solve(X, y, lam, D, gated=gated, options=SolverOptions(backend="numba"))
     assert gpu.converged and cpu.converged
     assert gpu.objective == pytest.approx(cpu.objective, rel=1e-8)
+    assert np.allclose(gpu.U - gpu.H, cpu.U - cpu.H, atol=1e-6 * max(1.0, np.abs(cpu.U - cpu.H).max()))

@@ -93,7 +93,8 @@ class SolverOptions:
         Blocks of the restricted solution with ``||w_b|| <= zero_tol * max ||w||`` are set to
         zero (an interior-point method leaves ~1e-13 in blocks that are zero at the optimum).
     backend : str, default="auto"
-        Operator backend for the full products (:func:`certify.solve.backends.select_backend`).
+        Operator backend for the full products (:func:`certify.solve.backends.select_backend`;
+        ``"auto"`` passes ``work = n * d * P``, so a GPU is used only for large instances).
     """
 
     gap_tol: float = 1e-8
@@ -480,7 +481,7 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     X, y, lam, D = _check_inputs(X, y, lam, D)
     start = time.perf_counter()
     blocks = _Blocks(X, D, gated)
-    op = select_backend(opts.backend)().prepare(X, D)
+    op = select_backend(opts.backend, work=float(X.shape[0]) * X.shape[1] * D.shape[1])().prepare(X, D)
     n, d = X.shape
     P = D.shape[1]
     working: dict[int, np.ndarray] = {}

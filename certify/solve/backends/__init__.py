@@ -15,7 +15,7 @@ Each backend is a class that declares its ``name`` and the modules it needs; ``i
 checks them with :func:`importlib.util.find_spec`, without importing them, so that
 ``import certify`` never loads Numba or CUDA (docs: ``/work/shared/style.md``, "Backends are
 interchangeable classes"; modelled on cvxpy's ``Solver``). One module per backend
-(``numpy_backend``, ``numba_backend``, ``cuda_backend``) on a shared ``base``.
+(``numpy_backend``, ``numba_backend``, ``cuda_backend``, ``cupy_backend``) on a shared ``base``.
 
 Formulations (chosen by measurement, BENCHMARKS.md "Operator backends (issue 8)"), with
 ``XT = X^T`` (d, n) and ``DT = D^T`` (P, n) stored once by :meth:`OperatorBackend.prepare`:
@@ -36,6 +36,7 @@ from __future__ import annotations
 from certify.errors import InputError, SolverError
 from certify.solve.backends.base import Operator, OperatorBackend
 from certify.solve.backends.cuda_backend import CudaBackend
+from certify.solve.backends.cupy_backend import CupyBackend
 from certify.solve.backends.numba_backend import NumbaBackend, NumbaParallelBackend
 from certify.solve.backends.numpy_backend import NumpyBackend
 
@@ -46,6 +47,8 @@ __all__ = [
     "NumbaBackend",
     "NumbaParallelBackend",
     "CudaBackend",
+    "CupyBackend",
+    "GPU_MIN_WORK",
     "BACKENDS",
     "AUTO_ORDER",
     "select_backend",
@@ -56,23 +59,38 @@ __all__ = [
 # Selection
 
 BACKENDS: dict[str, type[OperatorBackend]] = {
-    b.name: b for b in (NumpyBackend, NumbaBackend, NumbaParallelBackend, CudaBackend)
+    b.name: b for b in (NumpyBackend, NumbaBackend, NumbaParallelBackend, CudaBackend, CupyBackend)
 }
 """Every backend by name."""
 
-AUTO_ORDER: tuple[str, ...] = ("cuda", "numba", "numpy")
-"""Preference of ``select_backend("auto")``: the first available one (a real GPU for CUDA)."""
+AUTO_ORDER: tuple[str, ...] = ("cupy", "cuda", "numba", "numpy")
+"""Preference of ``select_backend("auto")``: the first available one (a real GPU for the GPU
+backends, and a large enough instance: :data:`GPU_MIN_WORK`)."""
+
+GPU_SIDE = frozenset({"cupy", "cuda"})
+
+GPU_MIN_WORK: float = 1e7
+"""Below this many multiply-adds per product (``n * d * P``) ``select_backend("auto", work)``
+skips the GPU backends. Measured on an H100 and an H200 (BENCHMARKS.md "GPU backends"): a
+forward + adjoint pair costs at least 0.4-0.5 ms on the GPU (launches and copies), so at
+``n * d * P = 10^6`` the GPU backends were 2.5-4.7x slower than NumPy, at ``4 * 10^6`` still
+1.25x slower (numba-cuda), and at ``2 * 10^7`` 2.8x (numba-cuda) to 7x (CuPy) faster."""
 
 
-def select_backend(preference: str = "auto") -> type[OperatorBackend]:
+def select_backend(preference: str = "auto", work: float | None = None) -> type[OperatorBackend]:
     """Return the backend class to use.
 
     Parameters
     ----------
     preference : str, default="auto"
-        ``"auto"``: CUDA when a real GPU is usable (not the simulator), else Numba when it is
-        installed, else NumPy (:data:`AUTO_ORDER`). Or one of the names of :data:`BACKENDS`:
-        ``"numpy"``, ``"numba"``, ``"numba-parallel"``, ``"cuda"``.
+        ``"auto"``: the first available of :data:`AUTO_ORDER`: CuPy, then the Numba CUDA
+        kernels, when a real GPU is usable (not the simulator) and ``work`` is not below
+        :data:`GPU_MIN_WORK`; else Numba when it is installed, else NumPy. Or one of the names
+        of :data:`BACKENDS`: ``"numpy"``, ``"numba"``, ``"numba-parallel"``, ``"cuda"``,
+        ``"cupy"`` (used as asked, whatever ``work``).
+    work : float, optional
+        ``n * d * P`` of the instance, for ``"auto"``. None: the GPU backends are not ruled
+        out by size.
 
     Returns
     -------
@@ -93,9 +111,12 @@ def select_backend(preference: str = "auto") -> type[OperatorBackend]:
     [1.0, 7.0]
     """
     if preference == "auto":
+        small = work is not None and work < GPU_MIN_WORK
         for name in AUTO_ORDER:
             backend = BACKENDS[name]
-            if backend.is_available() and not (backend is CudaBackend and CudaBackend.is_simulated()):
+            if name in GPU_SIDE and (small or (backend is CudaBackend and CudaBackend.is_simulated())):
+                continue
+            if backend.is_available():
                 return backend
         return NumpyBackend  # pragma: no cover - numpy is always available
     backend = BACKENDS.get(preference) if isinstance(preference, str) else None

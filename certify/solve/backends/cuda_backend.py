@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import types
 from typing import Any, ClassVar
 
@@ -19,8 +20,10 @@ cuda: Any = None
 this module itself never imports ``numba.cuda``."""
 
 
+@functools.cache
 def _cuda_kernels(tpb: int) -> dict[str, Any]:
-    """Compile the CUDA kernels for ``tpb`` threads per block; imports numba.cuda."""
+    """Return the CUDA kernels for ``tpb`` threads per block (built once per process; Numba
+    compiles each on its first launch); imports numba.cuda."""
     import numba.cuda
     from numba import float64
 
@@ -101,6 +104,30 @@ def _cuda_kernels(tpb: int) -> dict[str, Any]:
             for f in (forward, adjoint, min_slacks)}
 
 
+@functools.cache
+def _probe_failure(tpb: int) -> str | None:
+    """Compile and run every kernel once on a 2 x 1 instance; return why that failed, or None.
+
+    ``numba.cuda.is_available()`` only says that a driver and a device answer. The kernels can
+    still fail to compile, for example when the installed numba-cuda does not support the
+    installed NumPy (seen on a GPU machine: numba-cuda with NumPy 2.5 raises AttributeError
+    for ``np.row_stack`` while compiling). Probing once per process turns such a failure into
+    "backend unavailable", so ``select_backend("auto")`` falls back to the CPU backends.
+    """
+    X = np.array([[1.0], [-2.0]])
+    D = np.array([[1.0], [0.0]])
+    try:
+        op = _CudaOperator(X, D, tpb)
+        checks = (op._forward(np.array([[3.0]])), op._adjoint(np.array([1.0, 1.0])),
+                  op._min_slacks(np.array([[1.0]])))
+    except Exception as exc:  # noqa: BLE001 - any failure means the backend cannot be used
+        return f"the CUDA kernels failed to compile or run ({type(exc).__name__}: {exc})"
+    expected = ([3.0, 0.0], [[1.0]], [1.0])
+    if any(not np.array_equal(c.ravel(), np.ravel(e)) for c, e in zip(checks, expected, strict=True)):
+        return f"the CUDA kernels gave wrong results on a 2 x 1 probe instance: {checks}"
+    return None
+
+
 class _CudaOperator(Operator):
     backend = "cuda"
 
@@ -156,11 +183,11 @@ class CudaBackend(OperatorBackend):
         try:
             from numba import cuda
 
-            if cuda.is_available():
-                return None
+            if not cuda.is_available():
+                return "numba.cuda.is_available() is False (no usable CUDA GPU or driver)"
         except Exception as exc:  # a broken driver or toolkit must not break import-time checks
             return f"numba.cuda failed to initialise ({type(exc).__name__}: {exc})"
-        return "numba.cuda.is_available() is False (no usable CUDA GPU or driver)"
+        return _probe_failure(cls.threads_per_block)
 
     @classmethod
     def is_simulated(cls) -> bool:
