@@ -61,7 +61,7 @@ _RESTORE_MAX = 1e-6
 """Feasibility is restored (by projection) only when no row outside the working rows is violated
 by more than this (relative)."""
 
-_FAER_SIZE = 600
+_FAER_SIZE = 200
 """Restricted programs with more block variables than this use Clarabel's "faer" solver."""
 
 _WARM_TOL = 1e-6
@@ -291,7 +291,7 @@ class _Blocks:
 
 
 def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[int, np.ndarray],
-                      tol: float, residual_form: bool = False) -> dict[int, np.ndarray]:
+                      tol: float, residual_form: bool = False, refine: bool = False) -> dict[int, np.ndarray]:
     """Solve the program over the working blocks and rows with Clarabel; return their weights.
 
     Rescaled by ``c = ||y|| / sqrt(n)`` (``y / c``, ``lam / c``; the weights scale back by
@@ -299,6 +299,9 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     has the quadratic ``P = F^T F`` (smallest KKT system); ``residual_form`` adds the residual
     ``e = F z - y / c`` as variables with ``P = I`` on them (n more variables, but the
     condition number of ``F`` is not squared: the fallback when the default form stalls).
+    Clarabel's iterative refinement of the KKT solves is off at first (it took a third of the
+    time at 500 variables, for the same solution to 1e-15; BENCHMARKS.md) and is switched on
+    for the retries: same form with ``refine``, then the residual form with ``refine``.
     """
     import clarabel
 
@@ -309,39 +312,46 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     nz = k * d
     extra = n if residual_form else 0
     size = nz + k + extra
-    rows_A, cones = [], []
+    # A in COO pieces (row, column, value), built without dense intermediates
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    cones = []
+    m = 0
     if residual_form:
         Pm = sp.diags(np.concatenate([np.zeros(nz + k), np.ones(n)])).tocsc()
         q = np.concatenate([np.zeros(nz), np.full(k, lam / c), np.zeros(n)])
-        rows_A.append(np.hstack([F, np.zeros((n, k)), -np.eye(n)]))
+        rr, cc = np.nonzero(F)
+        pieces.append((rr, cc, F[rr, cc]))
+        pieces.append((np.arange(n), nz + k + np.arange(n), -np.ones(n)))
         cones.append(clarabel.ZeroConeT(n))
         b_eq = y / c
+        m = n
     else:
-        dense = np.zeros((size, size))
-        dense[:nz, :nz] = F.T @ F
-        Pm = sp.triu(sp.csc_matrix(dense)).tocsc()
+        Pm = sp.csc_matrix(np.triu(F.T @ F))
+        Pm.resize((size, size))
         q = np.concatenate([-(F.T @ (y / c)), np.full(k, lam / c)])
         b_eq = np.zeros(0)
-    lin = []
+    m_lin = 0
     for i, j in enumerate(order):
         R = working[j]
         if R.size and not blocks.gated:
             A = blocks.cone(j)[R]
             A = A / np.maximum(np.linalg.norm(A, axis=1), 1e-300)[:, None]
-            block = np.zeros((R.size, size))
-            block[:, i * d:(i + 1) * d] = -A
-            lin.append(block)
-    if lin:
-        rows_A.append(np.vstack(lin))
-        cones.append(clarabel.NonnegativeConeT(rows_A[-1].shape[0]))
+            rows = m + m_lin + np.repeat(np.arange(R.size), d)
+            cols = np.tile(i * d + np.arange(d), R.size)
+            pieces.append((rows, cols, -A.ravel()))
+            m_lin += R.size
+    if m_lin:
+        cones.append(clarabel.NonnegativeConeT(m_lin))
+    m += m_lin
     for i in range(k):
-        block = np.zeros((d + 1, size))
-        block[0, nz + i] = -1.0
-        block[1:, i * d:(i + 1) * d] = -np.eye(d)
-        rows_A.append(block)
+        pieces.append((np.array([m]), np.array([nz + i]), np.array([-1.0])))
+        pieces.append((m + 1 + np.arange(d), i * d + np.arange(d), -np.ones(d)))
         cones.append(clarabel.SecondOrderConeT(d + 1))
-    A = sp.csc_matrix(np.vstack(rows_A))
-    b = np.zeros(A.shape[0])
+        m += d + 1
+    A = sp.csc_matrix((np.concatenate([p[2] for p in pieces]),
+                       (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))),
+                      shape=(m, size))
+    b = np.zeros(m)
     b[:b_eq.size] = b_eq
     settings = clarabel.DefaultSettings()
     settings.verbose = False
@@ -349,15 +359,19 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     settings.max_iter = 200
     settings.max_threads = 1
     # QDLDL is fastest for small programs; the supernodal "faer" factorization for larger ones
-    # (measured: 0.07 s vs 0.17 s at 260 variables, 9 s vs 3 s at 1300; BENCHMARKS.md)
+    # (measured without iterative refinement: 0.017 s vs 0.044 s at 176 variables, 0.062 s vs
+    # 0.065 s at 319, 0.16 s vs 0.30 s at 495; BENCHMARKS.md)
     settings.direct_solve_method = "faer" if nz > _FAER_SIZE else "qdldl"
+    settings.iterative_refinement_enable = refine
     solver = clarabel.DefaultSolver(Pm, q, A, b, cones, settings)
     sol = solver.solve()
     status = str(sol.status)
     x = np.asarray(sol.x)
+    if status not in ("Solved", "AlmostSolved") and not refine:
+        return _restricted_solve(blocks, y, lam, working, tol, residual_form, refine=True)
     if status not in ("Solved", "AlmostSolved") and not residual_form:
         # e.g. InsufficientProgress on an ill-conditioned P = F^T F: the residual form
-        return _restricted_solve(blocks, y, lam, working, tol, residual_form=True)
+        return _restricted_solve(blocks, y, lam, working, tol, residual_form=True, refine=True)
     usable = status in ("Solved", "AlmostSolved", "InsufficientProgress")
     if not usable or not np.isfinite(x).all():
         raise SolverError(f"Clarabel returned status {status} on the restricted C-ReLU "
