@@ -328,3 +328,54 @@ def test_project_batch_rejects_out_of_range_indices():
         project_batch(X, D, G, [0], [1.0, -1.0])
     with pytest.raises(InputError, match=r"G has shape \(3, 1\)"):
         project_batch(X, D, np.zeros((3, 1)), [0], [1.0])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("cutoff", [-1.0, 0.5])
+def test_batched_warm_check_agrees_with_the_kernel_alone(kind, cutoff):
+    # project_batch verifies warm-start points with one matrix product and sends only the
+    # failures to the Lawson-Hanson kernel; the kernel alone must give the same answers.
+    from certify.solve.cone_kernels import _kernels
+
+    X, D, G = make_instance(kind)
+    pats, signs = all_blocks(D.shape[1])
+    rng = np.random.default_rng(5)
+    _, _, faces, _ = project_batch(X, D, G, pats, signs)
+    nearby = G + 1e-3 * rng.standard_normal(G.shape)       # faces mostly right, some not
+    random_rows = rng.integers(-1, X.shape[0], faces.shape)
+    for hints in (faces, random_rows):
+        fast = project_batch(X, D, nearby, pats, signs, hints=hints, cutoff=cutoff)
+        alone = _kernels()["project_batch"](
+            np.ascontiguousarray(X), np.asfortranarray(D, np.uint8), np.linalg.norm(X, axis=1), nearby,
+            pats.astype(np.int64), pats.astype(np.int64), signs.astype(float), hints.astype(np.int64),
+            1e-10, 3 * X.shape[1] + 20, cutoff)
+        scale = np.maximum(np.linalg.norm(nearby[:, pats], axis=0), 1e-300)
+        assert np.all(np.abs(fast[0] - alone[0]) <= 1e-12 * scale)
+        assert np.array_equal(fast[1], alone[1])
+        assert np.allclose(fast[3], alone[3], atol=1e-12 * scale.max())
+
+
+def test_wrong_hint_is_corrected():
+    # The hint's multiplier is negative, so the warm point is g itself, which violates a row:
+    # the block goes through the kernel, which finds the right face.
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    D = np.array([[1], [1]], np.uint8)                     # cone: u >= 0 componentwise
+    G = np.array([[2.0], [-1.0]])                           # projection (2, 0), bound 2
+    hints = np.array([[0, -1, -1, -1]])                     # wrong face: row 0 instead of row 1
+    bounds, exact, faces, points = project_batch(X, D, G, np.array([0]), np.array([1.0]), hints=hints)
+    assert bounds[0] == pytest.approx(2.0) and exact[0]
+    assert np.allclose(points[0], [2.0, 0.0]) and faces[0, 0] == 1
+
+
+def test_batched_check_requires_tight_face_rows():
+    # check_warm: a feasible warm point whose face row has slack (inaccurate multipliers would
+    # leave one) is not the projection, so it is not accepted; a tight face row is.
+    from certify.solve.cone_kernels import _kernels
+
+    check = _kernels()["check_warm"]
+    D = np.asfortranarray(np.ones((2, 1), np.uint8))
+    norms, limit, pats = np.ones(2), np.array([1e-10]), np.array([0])
+    faces = np.array([[1, -1]])
+    assert check(np.array([[2.0, 0.0]]), D, pats, norms, limit, faces)[0]
+    assert not check(np.array([[2.0, 0.5]]), D, pats, norms, limit, faces)[0]     # loose face row
+    assert not check(np.array([[2.0, -0.5]]), D, pats, norms, limit, faces)[0]    # violated row

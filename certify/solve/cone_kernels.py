@@ -14,6 +14,15 @@ the rows that reach zero. In dimension d a projection has at most d rows that ma
 costs a few ``A p`` products (``O(n d)``). :func:`certify.solve.cones.project` is the plain
 SciPy version (constraint generation with ``scipy.optimize.nnls``), used to cross-check.
 
+Warm path: when hints are given, every block's warm-start point (least squares on its hint
+rows, non-positive multipliers dropped; a Gram-Cholesky solve) is computed first and all their
+row scans are done at once, as one matrix product ``points @ (X / ||x_k||)^T`` checked by a
+small compiled loop: a block whose warm point satisfies every row and whose face rows are
+tight (KKT of the projection, to the same tolerance) is exact without entering the
+Lawson–Hanson kernel; the others run the kernel as before. At a converged solution (faces
+unchanged) a pricing pass then costs about one extra product instead of one row scan per block
+(BENCHMARKS.md, "Iteration throughput").
+
 Blocks are independent (a pure function of each block's data, ready for sharding), but the
 kernel runs them serially: a ``prange`` loop added ~8 ms per call on this loaded 2-core
 machine while the second thread waited for a core (BENCHMARKS.md, "Fast solver").
@@ -29,6 +38,9 @@ import numpy as np
 from certify.errors import InputError
 
 DEFAULT_TOL = 1e-10
+_SCAN_CHUNK = 256
+"""Blocks whose warm points are checked per matrix product (bounds the (n, chunk) temporaries)."""
+
 FACE_CAPACITY_FACTOR = 2
 """Faces of up to ``FACE_CAPACITY_FACTOR * d`` rows are returned as hints (larger: truncated)."""
 
@@ -38,7 +50,8 @@ def _kernels() -> dict[str, Any]:
     """Load the compiled kernels (imports Numba; compiled once, then cached on disk)."""
     from certify.solve import _cone_kernels_numba as kernels
 
-    return {"project_batch": kernels.project_batch}
+    return {"project_batch": kernels.project_batch, "warm_points": kernels.warm_points,
+            "check_warm": kernels.check_warm}
 
 
 def _check_batch(n: int, d: int, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, columns: np.ndarray,
@@ -102,7 +115,30 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
     hints = np.ascontiguousarray(hints, np.int64)
     _check_batch(n, d, D, G, patterns, columns, signs, hints)
     row_norms = np.linalg.norm(X, axis=1)
-    return _kernels()["project_batch"](
-        X, D, row_norms, G, patterns, columns,
-        signs, hints, float(tol),
-        int(max_iter if max_iter is not None else 3 * d + 20), float(cutoff))
+    max_iter = int(max_iter if max_iter is not None else 3 * d + 20)
+    if m == 0 or max_iter <= 0 or not (hints >= 0).any():
+        return _kernels()["project_batch"](X, D, row_norms, G, patterns, columns, signs, hints,
+                                           float(tol), max_iter, float(cutoff))
+    # Warm path: every block's warm-start point first (small least-squares solves, no row
+    # scan), then all their row scans at once as one matrix product; only blocks whose warm
+    # point violates a row go through the Lawson-Hanson kernel (which redoes the same warm
+    # start, so results do not depend on the path taken).
+    points, faces = _kernels()["warm_points"](X, D, G, patterns, columns, signs, hints)
+    g_norms = np.abs(signs) * np.linalg.norm(G[:, columns], axis=0)
+    bounds = np.linalg.norm(points, axis=1)
+    exact = np.zeros(m, bool)
+    stopped = bounds <= cutoff                       # the kernel's cutoff: no scan, not exact
+    limit = tol * bounds + 1e-12 * g_norms
+    XsT = np.ascontiguousarray((X / np.where(row_norms > 0, row_norms, np.inf)[:, None]).T)   # zero rows: 0
+    for lo in range(0, m, _SCAN_CHUNK):
+        sl = slice(lo, min(lo + _SCAN_CHUNK, m))
+        exact[sl] = _kernels()["check_warm"](points[sl] @ XsT, D, patterns[sl], row_norms, limit[sl],
+                                             faces[sl])
+    exact &= ~stopped
+    rest = np.flatnonzero(~exact & ~stopped)
+    if rest.size:
+        b, e, f, pt = _kernels()["project_batch"](X, D, row_norms, G, patterns[rest], columns[rest],
+                                                  signs[rest], hints[rest], float(tol), max_iter,
+                                                  float(cutoff))
+        bounds[rest], exact[rest], faces[rest], points[rest] = b, e, f, pt
+    return bounds, exact, faces, points
