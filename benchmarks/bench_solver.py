@@ -298,13 +298,17 @@ def throughput(X, y, lam, D, sol, min_time: float, seed: int,
     signs = np.where(todo < P, 1.0, -1.0)
     hints = project_batch(X, D, G0, patterns, signs)[2]  # the faces of a previous call
 
+    Df = np.asfortranarray(D, np.uint8)         # as the solver stores it
+
     def pricing():
+        # the solver's pass (working_set._Blocks.bounds): projections warm-started from the
+        # faces, blocks whose warm bound is already <= lam stop there (cutoff)
         r = y - op.forward(Wsol)
         G = op.adjoint(r)
         g = np.linalg.norm(G, axis=0)
         sel = np.flatnonzero(np.concatenate([g, g]) > lam)
         if sel.size:
-            project_batch(X, D, G, sel % P, np.where(sel < P, 1.0, -1.0), hints)
+            project_batch(X, Df, G, sel % P, np.where(sel < P, 1.0, -1.0), hints, cutoff=lam)
 
     t_bare = per_call(bare, min_time, THROUGHPUT_REPEATS)
     t_price = per_call(pricing, min_time, THROUGHPUT_REPEATS)

@@ -381,3 +381,13 @@ def test_cuda_probe_failure_makes_backend_unavailable(monkeypatch):
     with pytest.raises(SolverError, match=r"'cuda' operator backend is not available: the CUDA kernels "
                                           r"failed to compile or run \(AttributeError"):
         select_backend("cuda")
+
+
+def test_numba_kernels_are_built_once_per_process():
+    # a new dispatcher per operator reloaded Numba's cache on its first call (~12 ms per solve)
+    pytest.importorskip("numba")
+    from certify.solve.backends.numba_backend import _numba_kernels
+
+    X, D, W, r = make_instance(9, 2, 3, seed=1)
+    a, b = NumbaBackend().prepare(X, D), NumbaBackend().prepare(X, D)
+    assert a._fwd is b._fwd and a._adj is b._adj and _numba_kernels(False) is _numba_kernels(False)

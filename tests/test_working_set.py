@@ -521,3 +521,106 @@ def test_tiny_inactive_blocks_are_dropped_at_the_end():
     W = np.hstack([sol.U, sol.H])
     norms = np.linalg.norm(W, axis=0)
     assert norms[norms > 0].min() > 1e-6 * norms.max()
+
+
+# --------------------------------------------------------------------------------------------
+# Duplicate directions, face hints, and the residual form for wide restricted programs
+
+
+def _duplicated_patterns(seed: int = 0):
+    """Patterns that differ only on zero rows: their blocks have identical designs and cones."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((14, 3))
+    X[[2, 9]] = 0.0
+    y = np.maximum(X @ rng.standard_normal(3), 0) + 0.1 * rng.standard_normal(14)
+    D = gate_patterns(X, 6, seed)
+    flipped = D.copy()
+    flipped[[2, 9]] ^= 1                                       # only the zero rows change
+    return X, y, unique_columns(np.hstack([D, flipped]))
+
+
+def test_duplicate_blocks_are_pruned_from_the_working_set(monkeypatch):
+    import certify.solve.working_set as ws
+
+    X, y, D = _duplicated_patterns()
+    lam = 0.05 * lam_max(X, y, D, False)
+    calls = []
+    real = ws._sparsify
+
+    def spy(blocks, weights, y_, lam_):
+        out = real(blocks, weights, y_, lam_)
+        calls.append((len(weights), len(out)))
+        return out
+
+    monkeypatch.setattr(ws, "_sparsify", spy)
+    sol = solve(X, y, lam, D)
+    assert sol.converged
+    assert sol.objective == pytest.approx(solve_crelu(X, y, lam, D).objective, rel=1e-7)
+    # the vertex step ran inside the loop (not only at the end) and dropped duplicates
+    assert len(calls) >= 2 and any(after < before for before, after in calls)
+    # no two returned blocks point the same way
+    W = sol.blocks().weights
+    dirs = W / np.linalg.norm(W, axis=0)
+    cos = dirs.T @ dirs
+    np.fill_diagonal(cos, 0.0)
+    assert cos.max() < 1 - 1e-9
+    check_kkt(X, y, lam, sol)
+
+
+def test_parallel_block_detection():
+    from certify.solve.working_set import _has_parallel_blocks
+
+    a = np.array([1.0, 2.0, 0.0])
+    assert _has_parallel_blocks({0: a, 5: 3.0 * a})
+    assert not _has_parallel_blocks({0: a, 5: -a})            # opposite directions
+    assert not _has_parallel_blocks({0: a, 5: a + np.array([0.0, 0.0, 1e-3])})
+    assert not _has_parallel_blocks({0: a})
+
+
+def test_face_hints_do_not_change_the_result():
+    X, y, D = make_instance("bias")
+    lam = 0.1 * lam_max(X, y, D, False)
+    cold = solve(X, y, lam, D)
+    hinted = solve(X, y, lam, D, face_hints=cold.face_hints())
+    assert hinted.converged and hinted.objective == pytest.approx(cold.objective, rel=1e-9)
+    # hints keyed by pattern: they follow the patterns into a permuted, larger set
+    perm = np.random.default_rng(0).permutation(D.shape[1])
+    bigger = np.hstack([D[:, perm], gate_patterns(X, 5, 99)])
+    hints = cold.face_hints()
+    assert hints and all(len(rows) <= 2 * X.shape[1] for rows in hints.values())
+    grown = solve(X, y, lam, unique_columns(bigger), face_hints=hints)
+    assert grown.converged
+    assert grown.objective <= cold.objective * (1 + 1e-9)
+    # nonsense hints (any rows) cost time, never correctness
+    rng = np.random.default_rng(1)
+    junk = {key: rng.integers(0, X.shape[0], rows.size) for key, rows in hints.items()}
+    assert solve(X, y, lam, D, face_hints=junk).objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_wide_restricted_programs_use_the_residual_form(monkeypatch):
+    # n = 25 samples, up to hundreds of restricted variables: the residual form is chosen by
+    # size, and the answer still matches cvxpy
+    import clarabel
+
+    rng = np.random.default_rng(4)
+    X = np.hstack([rng.standard_normal((25, 7)), np.ones((25, 1))])
+    y = rng.standard_normal(25)
+    D = gate_patterns(X, 120, 4)
+    lam = 0.01 * lam_max(X, y, D, False)
+    shapes = []
+    real = clarabel.DefaultSolver
+
+    def spy(P, q, A, b, cones, settings):
+        shapes.append((P.shape[0], any(isinstance(c, clarabel.ZeroConeT) for c in cones)))
+        return real(P, q, A, b, cones, settings)
+
+    monkeypatch.setattr(clarabel, "DefaultSolver", spy)
+    sol = solve(X, y, lam, D)
+    assert sol.converged
+    # sizes: k blocks of 8 weights and k norm bounds, plus the 25 residuals in residual form
+    blocks = [((size - 25) // 9 if residual else size // 9, residual) for size, residual in shapes]
+    assert all(residual for k, residual in blocks if 8 * k > 200)     # wide: residual form
+    assert any(8 * k > 200 for k, _ in blocks)
+    assert any(not residual for k, residual in blocks if 8 * k <= 200)  # narrow: F^T F form
+    monkeypatch.setattr(clarabel, "DefaultSolver", real)
+    assert sol.objective == pytest.approx(solve_crelu(X, y, lam, D).objective, rel=1e-7)

@@ -21,59 +21,55 @@ def passive_lstsq(X, e, idx, count, g):  # pragma: no cover - compiled
     return z
 
 @nb.njit(cache=True, nogil=True)
-def passive_lstsq_gram(X, e, idx, count, g):  # pragma: no cover - compiled
-    """:func:`passive_lstsq` by a Cholesky factorization of the Gram matrix ``C^T C`` (about 10x
-    faster for faces of a few rows); falls back to :func:`passive_lstsq` when there are more
-    rows than dimensions or a pivot is below 1e-10 of the largest diagonal entry. Callers
-    check the result (:func:`warm_points` is verified by a row scan that includes the face)."""
+def passive_lstsq_gram(X, e, idx, count, g, M, z):  # pragma: no cover - compiled
+    """:func:`passive_lstsq` by a Cholesky factorization of the Gram matrix ``C^T C`` in the
+    work buffers ``M`` (c x c) and ``z`` (c,) (about 10x faster for faces of a few rows; the
+    result is written into ``z[:count]``). Returns False, leaving the work to
+    :func:`passive_lstsq`, when there are more rows than dimensions or a pivot is below 1e-10
+    of the largest diagonal entry. Callers check the result (:func:`warm_points` is verified by
+    a row scan that includes the face)."""
     d = X.shape[1]
     if count > d:
-        return passive_lstsq(X, e, idx, count, g)
-    C = np.empty((d, count))
-    for j in range(count):
-        k = idx[j]
-        for i in range(d):
-            C[i, j] = e[k] * X[k, i]
-    M = np.zeros((count, count))
-    rhs = np.zeros(count)
+        return False
     big = 0.0
     for a in range(count):
+        ka = idx[a]
         for b in range(a + 1):
+            kb = idx[b]
             t = 0.0
             for i in range(d):
-                t += C[i, a] * C[i, b]
-            M[a, b] = t
+                t += X[ka, i] * X[kb, i]
+            M[a, b] = e[ka] * e[kb] * t
         t = 0.0
         for i in range(d):
-            t -= C[i, a] * g[i]
-        rhs[a] = t
+            t -= X[ka, i] * g[i]
+        z[a] = e[ka] * t
         if M[a, a] > big:
             big = M[a, a]
-    L = np.zeros((count, count))
+    # in-place Cholesky: the lower triangle of M becomes L
     for a in range(count):
         t = M[a, a]
         for c in range(a):
-            t -= L[a, c] * L[a, c]
+            t -= M[a, c] * M[a, c]
         if not t > 1e-10 * big:
-            return passive_lstsq(X, e, idx, count, g)
-        L[a, a] = np.sqrt(t)
+            return False
+        M[a, a] = np.sqrt(t)
         for b in range(a + 1, count):
             t = M[b, a]
             for c in range(a):
-                t -= L[b, c] * L[a, c]
-            L[b, a] = t / L[a, a]
-    z = np.empty(count)
+                t -= M[b, c] * M[a, c]
+            M[b, a] = t / M[a, a]
     for a in range(count):
-        t = rhs[a]
+        t = z[a]
         for c in range(a):
-            t -= L[a, c] * z[c]
-        z[a] = t / L[a, a]
+            t -= M[a, c] * z[c]
+        z[a] = t / M[a, a]
     for a in range(count - 1, -1, -1):
         t = z[a]
         for c in range(a + 1, count):
-            t -= L[c, a] * z[c]
-        z[a] = t / L[a, a]
-    return z
+            t -= M[c, a] * z[c]
+        z[a] = t / M[a, a]
+    return True
 
 
 @nb.njit(cache=True, nogil=True)
@@ -242,6 +238,8 @@ def warm_points(X, D, G, pats, cols, signs, hints):  # pragma: no cover - compil
     idx = np.empty(hints.shape[1], np.int64)
     mu = np.zeros(hints.shape[1])
     g = np.empty(d)
+    M = np.empty((hints.shape[1], hints.shape[1]))
+    zbuf = np.empty(hints.shape[1])
     for b in range(m):
         p = pats[b]
         for i in range(d):
@@ -258,7 +256,10 @@ def warm_points(X, D, G, pats, cols, signs, hints):  # pragma: no cover - compil
                     e[k] = 2.0 * D[k, p] - 1.0
                     count += 1
         while count > 0:
-            z = passive_lstsq_gram(X, e, idx, count, g)
+            if passive_lstsq_gram(X, e, idx, count, g, M, zbuf):
+                z = zbuf
+            else:
+                z = passive_lstsq(X, e, idx, count, g)
             keep = 0
             for j in range(count):
                 if z[j] > 0:

@@ -129,12 +129,14 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
     exact = np.zeros(m, bool)
     stopped = bounds <= cutoff                       # the kernel's cutoff: no scan, not exact
     limit = tol * bounds + 1e-12 * g_norms
-    XsT = np.ascontiguousarray((X / np.where(row_norms > 0, row_norms, np.inf)[:, None]).T)   # zero rows: 0
-    for lo in range(0, m, _SCAN_CHUNK):
-        sl = slice(lo, min(lo + _SCAN_CHUNK, m))
-        exact[sl] = _kernels()["check_warm"](points[sl] @ XsT, D, patterns[sl], row_norms, limit[sl],
-                                             faces[sl])
-    exact &= ~stopped
+    scan = np.flatnonzero(~stopped)
+    if scan.size:
+        # rows scaled to unit norm (zero rows stay zero), transposed for the product
+        XsT = np.ascontiguousarray((X / np.where(row_norms > 0, row_norms, np.inf)[:, None]).T)
+        for lo in range(0, scan.size, _SCAN_CHUNK):
+            part = scan[lo:lo + _SCAN_CHUNK]
+            exact[part] = _kernels()["check_warm"](points[part] @ XsT, D, patterns[part], row_norms,
+                                                   limit[part], faces[part])
     rest = np.flatnonzero(~exact & ~stopped)
     if rest.size:
         b, e, f, pt = _kernels()["project_batch"](X, D, row_norms, G, patterns[rest], columns[rest],

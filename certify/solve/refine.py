@@ -118,8 +118,9 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
 class FastSolver:
     """The working-set solver (:mod:`certify.solve.working_set`) as a warm-started :data:`Solver`.
 
-    Each call starts from the working blocks and rows of the previous call (matched by
-    pattern), which is what makes refinement over a growing pattern set cheap. A solve is
+    Each call starts from the working blocks and rows of the previous call and from the
+    projection faces of every block it priced (matched by pattern), which is what makes
+    refinement over a growing pattern set cheap. A solve is
     accepted when it converged, or when it stalled with a relative gap ``<= accept_gap``
     (default 1e-7; degenerate pattern sets of many near-duplicate adjacent cells can leave
     Clarabel a few 1e-8 short) and a feasible point; otherwise SolverError (a refinement must
@@ -130,14 +131,15 @@ class FastSolver:
         self.options = options or SolverOptions()
         self.accept_gap = accept_gap
         self.warm: WarmStart | None = None
+        self.faces: WarmStart | None = None
         self.last: Solution | None = None
 
     def __call__(self, X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
-        sol = solve(X, y, lam, D, options=self.options, warm_start=self.warm)
+        sol = solve(X, y, lam, D, options=self.options, warm_start=self.warm, face_hints=self.faces)
         if not (sol.converged or (sol.gap <= self.accept_gap and sol.violation <= self.options.feas_tol)):
             raise SolverError(f"the C-ReLU solve over {D.shape[1]} patterns did not converge: {sol.message}")
-        self.warm, self.last = sol.warm_start(), sol
+        self.warm, self.faces, self.last = sol.warm_start(), sol.face_hints(), sol
         blocks = sol.blocks()
         return blocks.weights, blocks.signs
 

@@ -137,6 +137,8 @@ class Solution:
         Block index ``j`` (``p`` for ``u_p``, ``P + p`` for ``h_p``) -> working rows.
     seconds : dict
         Wall time in ``"restricted"`` solves, ``"pricing"`` and ``"total"``.
+    faces : ndarray (blocks, c)
+        Rows of each block's last projection face, ``-1`` padded (:meth:`face_hints`).
     """
 
     U: np.ndarray
@@ -154,10 +156,17 @@ class Solution:
     history: list[dict] = field(default_factory=list)
     working: dict[int, np.ndarray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
 
     def blocks(self, threshold: float = 1e-9) -> Blocks:
         """Non-zero blocks (``||w|| > threshold * max ||w||``) with their signs and patterns."""
         return Blocks.from_solution(self.U, self.H, self.patterns, threshold)
+
+    def face_hints(self) -> WarmStart:
+        """The last projection face of every block, keyed by pattern (``solve(face_hints=...)``)."""
+        P = self.patterns.shape[1]
+        return {(self.patterns[:, j % P].tobytes(), 1 if j < P else -1): rows[rows >= 0]
+                for j, rows in enumerate(self.faces) if (rows >= 0).any()}
 
     def warm_start(self) -> WarmStart:
         """The working blocks and rows, keyed by pattern, for a later :func:`solve`."""
@@ -197,12 +206,14 @@ class _Blocks:
     """The 2P blocks (P when gated) of a pattern set, with cached cone data."""
 
     def __init__(self, X: np.ndarray, D: np.ndarray, gated: bool) -> None:
-        self.X, self.D, self.gated = X, D, gated
+        self.X, self.gated = np.ascontiguousarray(X, np.float64), gated
+        self.D = np.asfortranarray(D, np.uint8)   # the layout the projection kernels read
         self.n, self.d = X.shape
         self.P = D.shape[1]
         self.count = self.P if gated else 2 * self.P
         self.row_norms = np.linalg.norm(X, axis=1)
-        self.faces: dict[int, np.ndarray] = {}  # block -> rows of its last projection's face
+        # rows of each block's last projection face, -1 padded (the next projection's hint)
+        self.face_rows = np.full((self.count, FACE_CAPACITY_FACTOR * self.d), -1, np.int64)
 
     def pattern(self, j: int) -> int:
         return j % self.P
@@ -231,18 +242,17 @@ class _Blocks:
         todo = np.flatnonzero(out > lam)
         if todo.size == 0:
             return out
-        cap = FACE_CAPACITY_FACTOR * self.d
-        hints = np.full((todo.size, cap), -1, np.int64)
-        for i, j in enumerate(todo):
-            face = self.faces.get(int(j))
-            if face is not None and face.size:
-                hints[i, :min(cap, face.size)] = face[:cap]
         bounds, _, faces, _ = project_batch(self.X, self.D, G, todo % self.P,
-                                            np.where(todo < self.P, 1.0, -1.0), hints, cutoff=lam)
+                                            np.where(todo < self.P, 1.0, -1.0), self.face_rows[todo],
+                                            cutoff=lam)
         out[todo] = bounds
-        for i, j in enumerate(todo):
-            self.faces[int(j)] = faces[i][faces[i] >= 0]
+        self.face_rows[todo] = faces
         return out
+
+    def face(self, j: int) -> np.ndarray:
+        """Rows of block ``j``'s last projection face (empty before its first projection)."""
+        rows = self.face_rows[j]
+        return rows[rows >= 0]
 
     def entry_rows(self, j: int, G: np.ndarray) -> np.ndarray:
         """Working rows of a block entering the working set.
@@ -250,7 +260,7 @@ class _Blocks:
         The face of its last projection, and the ``2 d`` rows closest to binding at that
         projection (smallest relative slack), which the restricted optimum tends to meet next.
         """
-        face = self.faces.get(j, np.zeros(0, np.int64))
+        face = self.face(j)
         if self.gated:
             return face
         A = self.cone(j)
@@ -298,7 +308,9 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     ``c``) so that Clarabel's absolute tolerances are relative to the data. The default form
     has the quadratic ``P = F^T F`` (smallest KKT system); ``residual_form`` adds the residual
     ``e = F z - y / c`` as variables with ``P = I`` on them (n more variables, but the
-    condition number of ``F`` is not squared: the fallback when the default form stalls).
+    condition number of ``F`` is not squared: the fallback when the default form stalls, and
+    the form used whenever there are fewer samples than variables, ``n < k d``, above 200
+    variables).
     Clarabel's iterative refinement of the KKT solves is off at first (it took a third of the
     time at 500 variables, for the same solution to 1e-15; BENCHMARKS.md) and is switched on
     for the retries: same form with ``refine``, then the residual form with ``refine``.
@@ -310,6 +322,13 @@ def _restricted_solve(blocks: _Blocks, y: np.ndarray, lam: float, working: dict[
     c = max(float(np.linalg.norm(y)) / np.sqrt(n), 1e-300)
     F = np.hstack([blocks.design(j) for j in order])                     # (n, k d)
     nz = k * d
+    if n < nz and nz > _FAER_SIZE:
+        # fewer samples than variables: F^T F is dense, (k d)^2 entries of rank <= n, while
+        # the residual form's KKT system eliminates to an n x n Schur complement (measured in
+        # the refinement benchmark: n = 80, 600-1200 variables, 2.4x faster overall). Small
+        # programs keep the F^T F form: its solutions meet the dual constraints more tightly
+        # (a 12-point instance: 1 + 7e-12 against 1 + 2e-6 of lam, the same objective)
+        residual_form = True
     extra = n if residual_form else 0
     size = nz + k + extra
     # A in COO pieces (row, column, value), built without dense intermediates
@@ -423,6 +442,16 @@ def _sparsify(blocks: _Blocks, weights: dict[int, np.ndarray], y: np.ndarray, la
     return {order[i]: weights[order[i]] * (a / alpha0[i]) for i, a in zip(support, alpha, strict=True)}
 
 
+def _has_parallel_blocks(weights: dict[int, np.ndarray], cosine: float = 1.0 - 1e-9) -> bool:
+    """True when two blocks' weight vectors point in the same direction (cosine > ``cosine``)."""
+    if len(weights) < 2:
+        return False
+    dirs = np.array([w / np.linalg.norm(w) for w in weights.values()])
+    C = dirs @ dirs.T
+    np.fill_diagonal(C, 0.0)
+    return bool((C > cosine).any())
+
+
 def _block_matrix(weights: dict[int, np.ndarray], d: int, P: int, which: str) -> np.ndarray:
     """``U`` (blocks ``j < P``) or ``H`` (blocks ``j >= P``) as a (d, P) matrix."""
     out = np.zeros((d, P))
@@ -462,7 +491,8 @@ def _dual_value(r: np.ndarray, y: np.ndarray, lam: float, bound: float) -> float
 
 def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool = False,
           options: SolverOptions | None = None, warm_start: WarmStart | None = None,
-          progress: Callable[[dict], None] | None = None) -> Solution:
+          progress: Callable[[dict], None] | None = None, face_hints: WarmStart | None = None
+          ) -> Solution:
     """Solve the C-ReLU (``gated=False``) or the gated ReLU over the pattern columns of ``D``.
 
     Parameters
@@ -477,6 +507,10 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     options : :class:`SolverOptions` (tolerances; defaults: gap 1e-8, cone violation 1e-9).
     warm_start : :meth:`Solution.warm_start` of an earlier solve (other patterns or lam).
     progress : called after every round with that round's ``history`` entry.
+    face_hints : :meth:`Solution.face_hints` of an earlier solve: the last projection face of
+        every block it priced, keyed by pattern. Only a starting guess of the projections
+        (results do not depend on it); saves the cold projections of patterns seen before
+        (refinement over a growing pattern set).
 
     Returns
     -------
@@ -499,8 +533,14 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     n, d = X.shape
     P = D.shape[1]
     working: dict[int, np.ndarray] = {}
+    index = {D[:, p].tobytes(): p for p in range(P)} if (warm_start or face_hints) else {}
+    if face_hints:
+        cap = blocks.face_rows.shape[1]
+        for (key, sign), rows in face_hints.items():
+            p = index.get(key)
+            if p is not None and (sign == 1 or not gated):
+                blocks.face_rows[p if sign == 1 else P + p, :min(cap, len(rows))] = rows[:cap]
     if warm_start:
-        index = {D[:, p].tobytes(): p for p in range(P)}
         for (key, sign), rows in warm_start.items():
             p = index.get(key)
             if p is not None and (sign == 1 or not gated):
@@ -516,6 +556,7 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     message = f"not converged after {opts.max_rounds} rounds"
     converged = False
     rnd = 0
+    dropped: set[int] = set()
     for rnd in range(1, opts.max_rounds + 1):
         t0 = time.perf_counter()
         if working:
@@ -523,6 +564,15 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         t1 = time.perf_counter()
         largest = _largest(weights)
         weights = {j: w for j, w in weights.items() if np.linalg.norm(w) > opts.zero_tol * largest}
+        parked: set[int] = set()
+        if _has_parallel_blocks(weights):
+            # blocks of adjacent cells that share a boundary ray carry the same neuron: the
+            # interior-point solution spreads its weight over all of them (theory.md §4, merged
+            # duplicates). The vertex step keeps one per direction; the others leave the
+            # working set unless they violate their dual constraint beyond the margin.
+            kept = _sparsify(blocks, weights, y, lam)
+            parked = set(weights) - set(kept)
+            weights = kept
         # rows of the full cones that working blocks violate and that are not yet working rows
         slacks = {j: blocks.violations(j, w) for j, w in weights.items()}
         new_rows: dict[int, np.ndarray] = {}
@@ -564,8 +614,15 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         # blocks that violate their dual constraint by more than a margin that shrinks with the
         # gap (near-duplicate cells that violate it by a hair join only when the gap is small)
         margin = lam * (1.0 + _MARGIN_FACTOR * min(gap, 1.0))
-        violating = [int(j) for j in np.argsort(-bounds) if bounds[j] > lam and j not in working]
+        for j in parked:
+            if bounds[j] <= margin:
+                del working[j]  # a duplicate direction the vertex step dropped (above)
+                dropped.add(j)
+        # dropped duplicates come back only beyond the margin (not as hair violators)
+        violating = [int(j) for j in np.argsort(-bounds) if bounds[j] > lam and j not in working
+                     and (j not in dropped or bounds[j] > margin)]
         outside = [j for j in violating if bounds[j] > margin] or violating
+        dropped.difference_update(outside)
         for j in [j for j in working if j not in weights and bounds[j] < lam]:
             del working[j]  # zero at the restricted optimum and dual feasible: inactive
         budget = max(opts.initial_blocks, len(working) // 2)
@@ -605,4 +662,4 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
     largest = _largest(weights)
     kept = {j: working[j] for j, w in weights.items() if np.linalg.norm(w) > _WARM_TOL * largest}
     return Solution(U, H, D, lam, gated, objective, dual, gap, violation, converged, rnd, message,
-                    history, kept, secs)
+                    history, kept, secs, blocks.face_rows)
