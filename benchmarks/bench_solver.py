@@ -296,7 +296,8 @@ def throughput(X, y, lam, D, sol, min_time: float, seed: int,
     todo = np.flatnonzero(np.concatenate([norms, norms]) > lam)
     patterns = todo % P
     signs = np.where(todo < P, 1.0, -1.0)
-    hints = project_batch(X, D, G0, patterns, signs)[2]  # the faces of a previous call
+    mus = np.empty((len(patterns), 2 * d))
+    hints = project_batch(X, D, G0, patterns, signs, multipliers_out=mus)[2]  # a previous call's faces
 
     Df = np.asfortranarray(D, np.uint8)         # as the solver stores it
 
@@ -308,7 +309,8 @@ def throughput(X, y, lam, D, sol, min_time: float, seed: int,
         g = np.linalg.norm(G, axis=0)
         sel = np.flatnonzero(np.concatenate([g, g]) > lam)
         if sel.size:
-            project_batch(X, Df, G, sel % P, np.where(sel < P, 1.0, -1.0), hints, cutoff=lam)
+            project_batch(X, Df, G, sel % P, np.where(sel < P, 1.0, -1.0), hints, cutoff=lam,
+                          hint_multipliers=mus)
 
     t_bare = per_call(bare, min_time, THROUGHPUT_REPEATS)
     t_price = per_call(pricing, min_time, THROUGHPUT_REPEATS)

@@ -85,7 +85,7 @@ def combine(X, e, idx, mu, count, g, p):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point, cutoff):  # pragma: no cover - compiled
+def project_one(X, e, row_norms, g, hint, tol, max_iter, face, face_mu, point, cutoff):  # pragma: no cover
     n, d = X.shape
     cap = n
     idx = np.empty(cap, np.int64)
@@ -197,9 +197,11 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, point, cutoff):  
     for j in range(count):
         if mu[j] > 0 and nf < face.shape[0]:
             face[nf] = idx[j]
+            face_mu[nf] = mu[j]
             nf += 1
     for j in range(nf, face.shape[0]):
         face[j] = -1
+        face_mu[j] = 0.0
     for i in range(d):
         point[i] = p[i]
     return np.sqrt(pn), exact
@@ -211,6 +213,7 @@ def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter, c
     bounds = np.empty(m)
     exact = np.empty(m, np.bool_)
     faces = np.full((m, hints.shape[1]), -1, np.int64)
+    mus = np.zeros((m, hints.shape[1]))
     points = np.empty((m, d))
     for b in range(m):
         p = pats[b]
@@ -219,8 +222,8 @@ def project_batch(X, D, row_norms, G, pats, cols, signs, hints, tol, max_iter, c
         for i in range(d):
             g[i] = signs[b] * G[i, cols[b]]
         bounds[b], exact[b] = project_one(X, e, row_norms, g, hints[b], tol, max_iter, faces[b],
-                                              points[b], cutoff)
-    return bounds, exact, faces, points
+                                          mus[b], points[b], cutoff)
+    return bounds, exact, faces, points, mus
 
 
 @nb.njit(cache=True)
@@ -228,12 +231,14 @@ def warm_points(X, D, G, pats, cols, signs, hints):  # pragma: no cover - compil
     """The warm start of :func:`project_one` for every block, without any row scan.
 
     Per block: the largest subset of its hint rows whose least-squares multipliers are all
-    positive, and the point ``g + A_F^T mu`` on it. Returns (points (m, d), faces (m, c)).
+    positive, and the point ``g + A_F^T mu`` on it. Returns (points (m, d), faces (m, c),
+    multipliers (m, c)).
     """
     m = pats.shape[0]
     n, d = X.shape
     points = np.empty((m, d))
     faces = np.full((m, hints.shape[1]), -1, np.int64)
+    mus = np.zeros((m, hints.shape[1]))
     e = np.empty(n)
     idx = np.empty(hints.shape[1], np.int64)
     mu = np.zeros(hints.shape[1])
@@ -272,7 +277,8 @@ def warm_points(X, D, G, pats, cols, signs, hints):  # pragma: no cover - compil
         combine(X, e, idx, mu, count, g, points[b])
         for j in range(count):
             faces[b, j] = idx[j]
-    return points, faces
+            mus[b, j] = mu[j]
+    return points, faces, mus
 
 
 @nb.njit(cache=True)
@@ -298,3 +304,24 @@ def check_warm(ST, D, pats, row_norms, limit, faces):  # pragma: no cover - comp
                 ok[b] = False
                 break
     return ok
+
+
+@nb.njit(cache=True)
+def hint_points(X, D, G, pats, cols, signs, hints, mus):  # pragma: no cover - compiled
+    """``g_b + sum_j mus[b, j] a_{hints[b, j]}`` per block (negative multipliers read as 0):
+    for any ``mu >= 0`` its norm bounds ``max_{u in K_b, ||u|| <= 1} <g_b, u>`` (no solve)."""
+    m = pats.shape[0]
+    d = X.shape[1]
+    points = np.empty((m, d))
+    for b in range(m):
+        p = pats[b]
+        for i in range(d):
+            points[b, i] = signs[b] * G[i, cols[b]]
+        for j in range(hints.shape[1]):
+            k = hints[b, j]
+            w = mus[b, j]
+            if k >= 0 and w > 0:
+                w *= 2.0 * D[k, p] - 1.0
+                for i in range(d):
+                    points[b, i] += w * X[k, i]
+    return points

@@ -214,6 +214,7 @@ class _Blocks:
         self.row_norms = np.linalg.norm(X, axis=1)
         # rows of each block's last projection face, -1 padded (the next projection's hint)
         self.face_rows = np.full((self.count, FACE_CAPACITY_FACTOR * self.d), -1, np.int64)
+        self.face_mu = np.zeros(self.face_rows.shape)   # their multipliers (bounds without a solve)
 
     def pattern(self, j: int) -> int:
         return j % self.P
@@ -232,8 +233,9 @@ class _Blocks:
         """Upper bounds of every block's dual constraint at correlations ``G = [X^T D_p r]_p``.
 
         Exact (to the projection tolerance) for blocks whose bound exceeds ``lam``; for the
-        others a valid bound ``<= lam``: ``||g||``, or the bound of the warm start on the
-        block's previous face (:func:`project_batch` with ``cutoff=lam``).
+        others a valid bound ``<= lam``: ``||g||``, the bound at the previous projection's
+        multipliers, or the bound of the warm start on the block's previous face
+        (:func:`project_batch` with ``cutoff=lam``).
         """
         norms = np.linalg.norm(G, axis=0)
         out = np.concatenate([norms, norms])[: self.count]
@@ -242,11 +244,14 @@ class _Blocks:
         todo = np.flatnonzero(out > lam)
         if todo.size == 0:
             return out
+        mu = np.empty((todo.size, self.face_rows.shape[1]))
         bounds, _, faces, _ = project_batch(self.X, self.D, G, todo % self.P,
                                             np.where(todo < self.P, 1.0, -1.0), self.face_rows[todo],
-                                            cutoff=lam)
+                                            cutoff=lam, hint_multipliers=self.face_mu[todo],
+                                            multipliers_out=mu)
         out[todo] = bounds
         self.face_rows[todo] = faces
+        self.face_mu[todo] = mu
         return out
 
     def face(self, j: int) -> np.ndarray:
