@@ -29,7 +29,7 @@ bench: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_exact.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_operators.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_solver.py
-	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_refine.py
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_refine.py --baseline-limit 1200
 
 # Coverage-guided fuzzing (atheris) of the checker and the loaders, FUZZ_TIME seconds each (fuzz/README.md).
 FUZZ_TIME ?= 300

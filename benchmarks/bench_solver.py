@@ -43,16 +43,16 @@ typically violates its cones by ~1e-9..1e-7 and so may sit slightly *below* the 
 Iteration throughput, per size: (a) the bare products, one ``op.forward(W)`` plus one
 ``op.adjoint(r)`` on random ``W`` (d, P), ``r`` (n,) with the ``auto`` backend
 (``select_backend("auto")().prepare(X, D)``); (b) one pricing pass as the solver makes it at
-our solution: ``r = y - forward(U - H)``, ``G = adjoint(r)``, the column norms of ``G``, and
-``project_batch`` on the blocks with ``||g|| > lam`` warm-started from the faces of a previous
-call (as the solver's hints are). Each is timed as loops of at least ``--min-time`` seconds,
-7 repeats, median per call. Printed: bare / pricing as "pricing pass at X% of bare-product
+our solution: ``r = y - forward(U - H)``, ``G = adjoint(r)`` and the solver's own
+``_Blocks.bounds`` (:func:`certify.solve.cone_kernels.block_bounds`: cheap bounds for every
+block, projections for the blocks above the cutoff), its faces and multipliers left by one
+earlier pass at the same point, as they are after the solver's previous round. Each is
+timed as loops of at least ``--min-time`` seconds, 7 repeats, median per call. Printed: bare / pricing as "pricing pass at X% of bare-product
 throughput".
 
 BLAS threads: as in ``bench_exact.py``, ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
 ``MKL_NUM_THREADS`` are set to 1 in ``os.environ`` before NumPy is imported, for every solver;
-Numba's thread count (``project_batch`` runs its blocks in a ``prange``) and torch's (scnn)
-are printed; ``NUMBA_NUM_THREADS=1`` in the environment runs that loop serially.
+Numba's thread count and torch's (scnn) are printed (the projection kernels run serially).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ from certify.patterns.sampling import sample_gates  # noqa: E402
 from certify.patterns.sources import gate_patterns  # noqa: E402
 from certify.solve.backends import select_backend  # noqa: E402
 from certify.solve.cone_kernels import project_batch  # noqa: E402
-from certify.solve.working_set import SolverOptions, solve  # noqa: E402
+from certify.solve.working_set import _CUTOFF_SLACK, SolverOptions, _Blocks, solve  # noqa: E402
 
 GRID_N = (200, 1000, 2000)
 GRID_D = (5, 10, 20)
@@ -294,23 +294,16 @@ def throughput(X, y, lam, D, sol, min_time: float, seed: int,
     G0 = op.adjoint(y - op.forward(Wsol))
     norms = np.linalg.norm(G0, axis=0)
     todo = np.flatnonzero(np.concatenate([norms, norms]) > lam)
-    patterns = todo % P
-    signs = np.where(todo < P, 1.0, -1.0)
-    mus = np.empty((len(patterns), 2 * d))
-    hints = project_batch(X, D, G0, patterns, signs, multipliers_out=mus)[2]  # a previous call's faces
-
-    Df = np.asfortranarray(D, np.uint8)         # as the solver stores it
+    # the solver's own pricing routine and state (faces and multipliers of a previous pass)
+    blocks = _Blocks(X, D, gated=False)
+    cutoff = lam * (1.0 + _CUTOFF_SLACK * GAP_TOL)
+    blocks.bounds(G0, lam, cutoff)
 
     def pricing():
-        # the solver's pass (working_set._Blocks.bounds): projections warm-started from the
-        # faces, blocks whose warm bound is already <= lam stop there (cutoff)
+        # the solver's pass: residual, correlations, block_bounds (working_set._Blocks.bounds)
         r = y - op.forward(Wsol)
         G = op.adjoint(r)
-        g = np.linalg.norm(G, axis=0)
-        sel = np.flatnonzero(np.concatenate([g, g]) > lam)
-        if sel.size:
-            project_batch(X, Df, G, sel % P, np.where(sel < P, 1.0, -1.0), hints, cutoff=lam,
-                          hint_multipliers=mus)
+        blocks.bounds(G, lam, cutoff)
 
     t_bare = per_call(bare, min_time, THROUGHPUT_REPEATS)
     t_price = per_call(pricing, min_time, THROUGHPUT_REPEATS)

@@ -418,3 +418,43 @@ def test_multiplier_hints_are_shape_checked():
         project_batch(X, D, G, pats, signs, hints, cutoff=1.0, hint_multipliers=np.zeros((3, 6)))
     with pytest.raises(InputError, match=r"multipliers_out has shape \(1,\); it must be"):
         project_batch(X, D, G, pats, signs, hints, multipliers_out=np.zeros(1))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_block_bounds_are_valid_and_exact_above_the_cutoff(kind):
+    from certify.solve.cone_kernels import block_bounds
+
+    X, D, G = make_instance(kind)
+    P = D.shape[1]
+    pats, signs = all_blocks(P)
+    true, *_ = project_batch(X, D, G, pats, signs)
+    gn = np.linalg.norm(G[:, pats], axis=0)
+    Xc, Df = np.ascontiguousarray(X), np.asfortranarray(D, np.uint8)
+    c = FACE_CAPACITY_FACTOR * X.shape[1]
+    rng = np.random.default_rng(11)
+    for state in ("empty", "junk", "previous"):
+        rows = np.full((2 * P, c), -1, np.int64)
+        mu = np.zeros((2 * P, c))
+        if state == "junk":
+            rows = rng.integers(-1, X.shape[0], (2 * P, c))
+            mu = rng.standard_normal((2 * P, c))
+        elif state == "previous":
+            block_bounds(Xc, Df, G, 0.0, rows, mu)                 # every block projected once
+        for cutoff in (0.0, float(np.median(true)), np.inf):
+            r, m = rows.copy(), mu.copy()
+            got = block_bounds(Xc, Df, G, cutoff, r, m)
+            assert np.all(got >= true - 1e-9 * np.maximum(gn, 1e-300))        # always valid
+            above = got > cutoff
+            assert np.allclose(got[above], true[above], rtol=1e-9, atol=1e-12 * gn.max())
+            assert np.all(got[~above] <= cutoff)
+            if cutoff == 0.0:                                          # every block projected:
+                assert np.all((m > 0) == (r >= 0))                     # faces and multipliers kept
+
+
+def test_block_bounds_checks_shapes():
+    from certify.solve.cone_kernels import block_bounds
+
+    X, D, G = make_instance("gaussian")
+    rows = np.full((5, 6), -1, np.int64)
+    with pytest.raises(InputError, match=r"block_bounds: G \(3, 6\), face_rows \(5, 6\)"):
+        block_bounds(X, np.asfortranarray(D, np.uint8), G, 1.0, rows, np.zeros((5, 6)))

@@ -73,6 +73,29 @@ def passive_lstsq_gram(X, e, idx, count, g, M, z):  # pragma: no cover - compile
 
 
 @nb.njit(cache=True, nogil=True)
+def positive_subset(X, e, idx, mu, count, g, M, zbuf):  # pragma: no cover - compiled
+    """Shrink ``idx[:count]`` to the largest subset whose least-squares multipliers (written into
+    ``mu``) are all positive: drop the non-positive ones and re-solve. Returns the new count.
+    The warm start of :func:`project_one` and of :func:`warm_points` (the same computation, so
+    the batched path and the kernel agree)."""
+    while count > 0:
+        if passive_lstsq_gram(X, e, idx, count, g, M, zbuf):
+            z = zbuf
+        else:
+            z = passive_lstsq(X, e, idx, count, g)
+        keep = 0
+        for j in range(count):
+            if z[j] > 0:
+                idx[keep] = idx[j]
+                mu[keep] = z[j]
+                keep += 1
+        if keep == count:
+            break
+        count = keep
+    return count
+
+
+@nb.njit(cache=True, nogil=True)
 def combine(X, e, idx, mu, count, g, p):  # pragma: no cover - compiled
     """``p = g + A_P^T mu`` over the ``count`` passive rows (written into ``p``)."""
     d = X.shape[1]
@@ -99,17 +122,8 @@ def project_one(X, e, row_norms, g, hint, tol, max_iter, face, face_mu, point, c
             count += 1
     # keep the largest subset of the hint whose least-squares multipliers are all positive
     # (drop the non-positive ones and re-solve): a feasible start for Lawson-Hanson
-    while count > 0:
-        z = passive_lstsq(X, e, idx, count, g)
-        keep = 0
-        for j in range(count):
-            if z[j] > 0:
-                idx[keep] = idx[j]
-                mu[keep] = z[j]
-                keep += 1
-        if keep == count:
-            break
-        count = keep
+    count = positive_subset(X, e, idx, mu, count, g, np.empty((hint.shape[0], hint.shape[0])),
+                            np.empty(hint.shape[0]))
     p = np.empty(d)
     combine(X, e, idx, mu, count, g, p)
     # the warm start's bound is already valid (mu >= 0): stop when it is below the cutoff
@@ -260,20 +274,7 @@ def warm_points(X, D, G, pats, cols, signs, hints):  # pragma: no cover - compil
                     idx[count] = k
                     e[k] = 2.0 * D[k, p] - 1.0
                     count += 1
-        while count > 0:
-            if passive_lstsq_gram(X, e, idx, count, g, M, zbuf):
-                z = zbuf
-            else:
-                z = passive_lstsq(X, e, idx, count, g)
-            keep = 0
-            for j in range(count):
-                if z[j] > 0:
-                    idx[keep] = idx[j]
-                    mu[keep] = z[j]
-                    keep += 1
-            if keep == count:
-                break
-            count = keep
+        count = positive_subset(X, e, idx, mu, count, g, M, zbuf)
         combine(X, e, idx, mu, count, g, points[b])
         for j in range(count):
             faces[b, j] = idx[j]
@@ -325,3 +326,48 @@ def hint_points(X, D, G, pats, cols, signs, hints, mus):  # pragma: no cover - c
                 for i in range(d):
                     points[b, i] += w * X[k, i]
     return points
+
+
+@nb.njit(cache=True)
+def screen_blocks(X, D, G, count, cutoff, face_rows, face_mu):  # pragma: no cover - compiled
+    """Cheap valid bounds of all ``count`` blocks (block ``j < P``: ``+G[:, j]``; ``j >= P``:
+    ``-G[:, j - P]``) and which still need a projection.
+
+    A block stops at ``||g||`` when that is ``<= cutoff``, else at the bound of its stored face
+    multipliers (:func:`hint_points`) when that is ``<= cutoff``; the others are flagged (their
+    entry is then ``||g||``, a valid but loose bound)."""
+    d, P = G.shape
+    out = np.empty(count)
+    todo = np.zeros(count, np.bool_)
+    point = np.empty(d)
+    for j in range(count):
+        p = j if j < P else j - P
+        s = 1.0 if j < P else -1.0
+        gn = 0.0
+        for i in range(d):
+            gn += G[i, p] * G[i, p]
+        gn = np.sqrt(gn)
+        out[j] = gn
+        if gn <= cutoff:
+            continue
+        used = False
+        for i in range(d):
+            point[i] = s * G[i, p]
+        for jj in range(face_rows.shape[1]):
+            k = face_rows[j, jj]
+            w = face_mu[j, jj]
+            if k >= 0 and w > 0:
+                used = True
+                w *= 2.0 * D[k, p] - 1.0
+                for i in range(d):
+                    point[i] += w * X[k, i]
+        if used:
+            b = 0.0
+            for i in range(d):
+                b += point[i] * point[i]
+            b = np.sqrt(b)
+            if b <= cutoff:
+                out[j] = b
+                continue
+        todo[j] = True
+    return out, todo

@@ -51,7 +51,8 @@ def _kernels() -> dict[str, Any]:
     from certify.solve import _cone_kernels_numba as kernels
 
     return {"project_batch": kernels.project_batch, "warm_points": kernels.warm_points,
-            "check_warm": kernels.check_warm, "hint_points": kernels.hint_points}
+            "check_warm": kernels.check_warm, "hint_points": kernels.hint_points,
+            "screen_blocks": kernels.screen_blocks}
 
 
 def _check_batch(n: int, d: int, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, columns: np.ndarray,
@@ -182,3 +183,38 @@ def _project(X, D, row_norms, G, patterns, columns, signs, hints, tol, max_iter,
                                                       signs[rest], hints[rest], tol, max_iter, cutoff)
         bounds[rest], exact[rest], faces[rest], points[rest], mus[rest] = b, e, f, pt, mu
     return bounds, exact, faces, points, mus
+
+
+def block_bounds(X: np.ndarray, D: np.ndarray, G: np.ndarray, cutoff: float, face_rows: np.ndarray,
+                 face_mu: np.ndarray, tol: float = DEFAULT_TOL) -> np.ndarray:
+    """One-cone bounds of all ``2 P`` blocks of a pattern set (the working-set solver's pricing).
+
+    Block ``j < P`` projects ``G[:, j]``, block ``P + p`` projects ``-G[:, p]``, onto the cone of
+    pattern ``j % P``. One compiled pass gives every block a cheap valid bound (``||g||``, or the
+    bound at its stored face multipliers) and stops the blocks where that is ``<= cutoff``; the
+    others are projected by :func:`project_batch`, warm-started from their faces. ``face_rows``
+    (2P, c) and ``face_mu`` (2P, c) hold each block's last face and multipliers and are updated
+    in place. Every returned value is a valid upper bound of ``max_{u in K_j, ||u|| <= 1}
+    <g_j, u>``; it is the exact projection norm (to ``tol``) for the blocks above ``cutoff``.
+
+    Parameters
+    ----------
+    X : (n, d) float64 C-contiguous; D : (n, P) uint8 Fortran-ordered (as the solver stores
+        them); G : (d, P) correlations ``X^T D_p r``; cutoff : float.
+    """
+    P = D.shape[1]
+    count = face_rows.shape[0]
+    if G.shape != (X.shape[1], P) or count not in (P, 2 * P) or face_mu.shape != face_rows.shape:
+        raise InputError(f"block_bounds: G {G.shape}, face_rows {face_rows.shape} and face_mu "
+                         f"{face_mu.shape} do not fit X {X.shape} and D {D.shape}.")
+    G = np.ascontiguousarray(G, np.float64)
+    out, flagged = _kernels()["screen_blocks"](X, D, G, count, float(cutoff), face_rows, face_mu)
+    todo = np.flatnonzero(flagged)
+    if todo.size:
+        mu = np.empty((todo.size, face_rows.shape[1]))
+        bounds, _, faces, _ = project_batch(X, D, G, todo % P, np.where(todo < P, 1.0, -1.0),
+                                            face_rows[todo], tol=tol, cutoff=cutoff, multipliers_out=mu)
+        out[todo] = bounds
+        face_rows[todo] = faces
+        face_mu[todo] = mu
+    return out

@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from certify.convex.mapping import Blocks
 from certify.errors import InputError, SolverError
 from certify.solve.backends import select_backend
-from certify.solve.cone_kernels import FACE_CAPACITY_FACTOR, project_batch
+from certify.solve.cone_kernels import FACE_CAPACITY_FACTOR, block_bounds, project_batch
 from certify.solve.cones import cone_matrix
 
 _MARGIN_FACTOR = 0.1
@@ -60,6 +60,12 @@ dropped (the objective and the gap are recomputed)."""
 _RESTORE_MAX = 1e-6
 """Feasibility is restored (by projection) only when no row outside the working rows is violated
 by more than this (relative)."""
+
+_CUTOFF_SLACK = 0.01
+"""Pricing tightens a block's bound only above ``lam (1 + _CUTOFF_SLACK gap_tol)``: a looser
+bound below that is still valid and moves the duality gap by at most ~1 % of its target (the
+active blocks of a converged point sit at ``lam`` up to rounding, and their bounds at the last
+multipliers are then accepted without a projection)."""
 
 _FAER_SIZE = 200
 """Restricted programs with more block variables than this use Clarabel's "faer" solver."""
@@ -229,30 +235,18 @@ class _Blocks:
         """``Z_j = s_j D_p X`` (n, d)."""
         return (self.sign(j) * self.D[:, self.pattern(j)].astype(float))[:, None] * self.X
 
-    def bounds(self, G: np.ndarray, lam: float) -> np.ndarray:
+    def bounds(self, G: np.ndarray, lam: float, cutoff: float | None = None) -> np.ndarray:
         """Upper bounds of every block's dual constraint at correlations ``G = [X^T D_p r]_p``.
 
-        Exact (to the projection tolerance) for blocks whose bound exceeds ``lam``; for the
-        others a valid bound ``<= lam``: ``||g||``, the bound at the previous projection's
-        multipliers, or the bound of the warm start on the block's previous face
-        (:func:`project_batch` with ``cutoff=lam``).
+        Exact (to the projection tolerance) for blocks whose bound exceeds ``cutoff`` (default
+        ``lam``); for the others a valid bound ``<= cutoff``: ``||g||``, the bound at the
+        previous projection's multipliers, or the bound of the warm start on the block's
+        previous face (:func:`certify.solve.cone_kernels.block_bounds`).
         """
-        norms = np.linalg.norm(G, axis=0)
-        out = np.concatenate([norms, norms])[: self.count]
         if self.gated:
-            return out
-        todo = np.flatnonzero(out > lam)
-        if todo.size == 0:
-            return out
-        mu = np.empty((todo.size, self.face_rows.shape[1]))
-        bounds, _, faces, _ = project_batch(self.X, self.D, G, todo % self.P,
-                                            np.where(todo < self.P, 1.0, -1.0), self.face_rows[todo],
-                                            cutoff=lam, hint_multipliers=self.face_mu[todo],
-                                            multipliers_out=mu)
-        out[todo] = bounds
-        self.face_rows[todo] = faces
-        self.face_mu[todo] = mu
-        return out
+            return np.linalg.norm(G, axis=0)
+        return block_bounds(self.X, self.D, G, lam if cutoff is None else cutoff, self.face_rows,
+                            self.face_mu)
 
     def face(self, j: int) -> np.ndarray:
         """Rows of block ``j``'s last projection face (empty before its first projection)."""
@@ -601,7 +595,7 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         U, H, _, objective = _evaluate(op, y, lam, weights, d, P)
         # pricing: one-cone bounds of every block at the residual
         G = op.adjoint(r)
-        bounds = blocks.bounds(G, lam)
+        bounds = blocks.bounds(G, lam, cutoff=lam * (1.0 + _CUTOFF_SLACK * opts.gap_tol))
         dual = _dual_value(r, y, lam, float(bounds.max(initial=0.0)))
         gap = (objective - dual) / objective if objective > 0 else 0.0
         t2 = time.perf_counter()
