@@ -13,11 +13,16 @@ define, exactly, with an interior-point method (Clarabel called directly, withou
 
 1. **Pricing.** With the residual ``r`` of the current point, every block's dual constraint
    ``max_{u in K_b, ||u|| <= 1} <Z_b^T r, u> <= lam`` is bounded from above by the one-cone bound
-   (:mod:`certify.solve.cones`: a projection by constraint generation; blocks with
-   ``||Z_b^T r|| <= lam`` are screened without one). Blocks that violate it join the working
-   set, the most violating first, at most as many as are already in it (the set at most doubles).
+   (:func:`certify.solve.cone_kernels.block_bounds`: blocks whose ``||Z_b^T r||`` or whose
+   bound at their last projection's multipliers is below the cutoff are screened without a
+   projection; the others are projected, warm-started from their last faces). Blocks that
+   violate it join the working set, the most violating first, at most as many as are already
+   in it (the set at most doubles).
 2. **Restricted solve.** The program over the working blocks, each constrained only by its
-   working rows, is a small second-order-cone program: Clarabel with ``P = F^T F``.
+   working rows, is a small second-order-cone program: Clarabel with ``P = F^T F``, or in the
+   residual form when it has more variables than there are samples. When two working blocks
+   point the same way (duplicate directions, theory.md §4), an LP vertex step keeps one per
+   direction and the others leave the working set.
 3. **Row generation.** Rows of the full cone that a working block violates join its rows.
 4. **Stopping.** The dual point ``t r`` with ``t = min(<r, y> / ||r||^2, lam / M)``, ``M`` the
    largest one-cone bound over *all* blocks, is dual feasible (theory.md §3), so
@@ -27,7 +32,8 @@ define, exactly, with an interior-point method (Clarabel called directly, withou
    that is not converged says why in ``message``.
 
 Warm starts: a :class:`Solution` remembers its working blocks and rows by pattern
-(:meth:`Solution.warm_start`); a later solve over a larger pattern set, or at another lam,
+(:meth:`Solution.warm_start`) and every block's last projection face
+(:meth:`Solution.face_hints`); a later solve over a larger pattern set, or at another lam,
 starts from them.
 """
 
