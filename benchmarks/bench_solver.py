@@ -47,8 +47,8 @@ our solution: ``r = y - forward(U - H)``, ``G = adjoint(r)`` and the solver's ow
 ``_Blocks.bounds`` (:func:`certify.solve.cone_kernels.block_bounds`: cheap bounds for every
 block, projections for the blocks above the cutoff), its faces and multipliers left by one
 earlier pass at the same point, as they are after the solver's previous round. Each is
-timed as loops of at least ``--min-time`` seconds, 7 repeats, median per call. Printed: bare / pricing as "pricing pass at X% of bare-product
-throughput".
+timed as loops of at least ``--min-time`` seconds, 7 repeats, median per call. Printed:
+bare / pricing as "pricing pass at X% of bare-product throughput".
 
 BLAS threads: as in ``bench_exact.py``, ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
 ``MKL_NUM_THREADS`` are set to 1 in ``os.environ`` before NumPy is imported, for every solver;
