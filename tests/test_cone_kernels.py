@@ -458,3 +458,16 @@ def test_block_bounds_checks_shapes():
     rows = np.full((5, 6), -1, np.int64)
     with pytest.raises(InputError, match=r"block_bounds: G \(3, 6\), face_rows \(5, 6\)"):
         block_bounds(X, np.asfortranarray(D, np.uint8), G, 1.0, rows, np.zeros((5, 6)))
+
+
+def test_block_bounds_rejects_out_of_range_face_rows_and_wrong_dtypes():
+    from certify.solve.cone_kernels import block_bounds
+
+    X, D, G = make_instance("gaussian")
+    P = D.shape[1]
+    rows = np.full((2 * P, 6), -1, np.int64)
+    rows[3, 0] = X.shape[0]                                    # one past the last row
+    with pytest.raises(InputError, match=r"face rows must lie in \[0, 20\)"):
+        block_bounds(X, D, G, 1.0, rows, np.zeros((2 * P, 6)))
+    with pytest.raises(InputError, match=r"face_rows must be an int64"):
+        block_bounds(X, D, G, 1.0, rows.astype(np.int32), np.zeros((2 * P, 6)))

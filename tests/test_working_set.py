@@ -628,3 +628,15 @@ def test_wide_restricted_programs_use_the_residual_form(monkeypatch):
     assert any(not residual for k, residual in blocks if 8 * k <= 200)  # narrow: F^T F form
     monkeypatch.setattr(clarabel, "DefaultSolver", real)
     assert sol.objective == pytest.approx(solve_crelu(X, y, lam, D).objective, rel=1e-7)
+
+
+def test_face_hints_from_other_data_are_ignored_safely():
+    # hints carrying row indices beyond this data set's n (from a larger data set) are dropped,
+    # not passed to the compiled kernels
+    X, y, D = make_instance("bias")
+    lam = 0.1 * lam_max(X, y, D, False)
+    cold = solve(X, y, lam, D)
+    bad = {key: np.concatenate([rows, [X.shape[0], X.shape[0] + 7, -3]])
+           for key, rows in cold.face_hints().items()}
+    again = solve(X, y, lam, D, face_hints=bad)
+    assert again.converged and again.objective == pytest.approx(cold.objective, rel=1e-9)

@@ -199,14 +199,23 @@ def block_bounds(X: np.ndarray, D: np.ndarray, G: np.ndarray, cutoff: float, fac
 
     Parameters
     ----------
-    X : (n, d) float64 C-contiguous; D : (n, P) uint8 Fortran-ordered (as the solver stores
-        them); G : (d, P) correlations ``X^T D_p r``; cutoff : float.
+    X : (n, d) features; D : (n, P) 0/1 patterns (converted to the kernels' layout, float64
+        C-ordered and uint8 Fortran-ordered, free when already so: the solver stores them so);
+    G : (d, P) correlations ``X^T D_p r``; cutoff : float.
+    face_rows : (2P, c) int64, rows in ``[0, n)`` or -1; face_mu : (2P, c) float64.
     """
+    X = np.ascontiguousarray(X, np.float64)
+    D = np.asfortranarray(D, np.uint8)
     P = D.shape[1]
     count = face_rows.shape[0]
+    if face_rows.dtype != np.int64 or face_mu.dtype != np.float64 or face_rows.ndim != 2:
+        raise InputError("block_bounds: face_rows must be an int64 (blocks, c) array and face_mu a float64 "
+                         "one of the same shape (they are updated in place).")
     if G.shape != (X.shape[1], P) or count not in (P, 2 * P) or face_mu.shape != face_rows.shape:
         raise InputError(f"block_bounds: G {G.shape}, face_rows {face_rows.shape} and face_mu "
                          f"{face_mu.shape} do not fit X {X.shape} and D {D.shape}.")
+    if face_rows.size and (face_rows.min() < -1 or face_rows.max() >= X.shape[0]):
+        raise InputError(f"block_bounds: face rows must lie in [0, {X.shape[0]}) (or be -1 for padding).")
     G = np.ascontiguousarray(G, np.float64)
     out, flagged = _kernels()["screen_blocks"](X, D, G, count, float(cutoff), face_rows, face_mu)
     todo = np.flatnonzero(flagged)

@@ -544,7 +544,9 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, gated: bool =
         for (key, sign), rows in face_hints.items():
             p = index.get(key)
             if p is not None and (sign == 1 or not gated):
-                blocks.face_rows[p if sign == 1 else P + p, :min(cap, len(rows))] = rows[:cap]
+                rows = np.asarray(rows, np.int64).ravel()
+                rows = rows[(rows >= 0) & (rows < n)][:cap]       # hints from other data: ignored rows
+                blocks.face_rows[p if sign == 1 else P + p, :rows.size] = rows
     if warm_start:
         for (key, sign), rows in warm_start.items():
             p = index.get(key)
