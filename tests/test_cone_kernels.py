@@ -383,39 +383,44 @@ def test_batched_check_requires_tight_face_rows():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_multiplier_hints_give_valid_bounds_and_the_same_exact_results(kind):
+def test_stored_multipliers_reproduce_the_bounds_and_stay_valid_when_wrong(kind):
+    # block_bounds screens every block at its stored face multipliers (no solve): the
+    # multipliers of an exact projection reproduce its bound; any multipliers give a valid one
+    from certify.solve.cone_kernels import block_bounds
+
     X, D, G = make_instance(kind)
-    pats, signs = all_blocks(D.shape[1])
+    P = D.shape[1]
+    pats, signs = all_blocks(P)
     c = FACE_CAPACITY_FACTOR * X.shape[1]
     mus = np.empty((len(pats), c))
     true, _, faces, _ = project_batch(X, D, G, pats, signs, multipliers_out=mus)
     gn = np.linalg.norm(G[:, pats], axis=0)
     assert np.all(mus[faces < 0] == 0) and np.all(mus[faces >= 0] > 0)
+    Xc, Df = np.ascontiguousarray(X), np.asfortranarray(D, np.uint8)
+    cut = float(true.max()) * (1 + 1e-9)          # every block stops at ||g|| or at its multipliers
+    again = block_bounds(Xc, Df, G, cut, faces.copy(), mus.copy())
+    at_mu = gn > cut                                 # these can only have stopped at the multipliers
+    assert at_mu.any() or kind == "n1"             # one data point: no ||g|| exceeds the largest bound
+    assert np.allclose(again[at_mu], true[at_mu], rtol=1e-9, atol=1e-12 * gn.max())
+    assert np.array_equal(again[~at_mu], gn[~at_mu])
     rng = np.random.default_rng(7)
-    # the multipliers of the call itself reproduce its bounds (the points are g + A^T mu)
-    again, *_ = project_batch(X, D, G, pats, signs, faces, cutoff=np.inf, hint_multipliers=mus)
-    assert np.allclose(again, true, rtol=1e-9, atol=1e-12 * gn.max())
     for trial in range(3):
         junk = rng.standard_normal(mus.shape) * (10.0 ** rng.integers(-3, 3))      # any sign, any size
-        rows = faces if trial else rng.integers(-1, X.shape[0], faces.shape)
+        rows = faces.copy() if trial else rng.integers(-1, X.shape[0], faces.shape)
         cut = float(np.median(true))
-        out = np.empty_like(mus)
-        bounds, exact, got_faces, points = project_batch(X, D, G, pats, signs, rows, cutoff=cut,
-                                                         hint_multipliers=junk, multipliers_out=out)
+        bounds = block_bounds(Xc, Df, G, cut, rows, junk)
         # valid whatever the multipliers: never below the true bound
         assert np.all(bounds >= true - 1e-9 * np.maximum(gn, 1e-300))
-        # blocks that were not stopped are exact projections, as without multiplier hints
-        assert np.all(exact | (bounds <= cut))
-        assert np.allclose(bounds[exact], true[exact], rtol=1e-9, atol=1e-12 * gn.max())
-        assert np.all(out >= 0) and np.all(out[got_faces < 0] == 0)
+        # blocks above the cutoff are exact projections, with their new faces and multipliers
+        above = bounds > cut
+        assert np.allclose(bounds[above], true[above], rtol=1e-9, atol=1e-12 * gn.max())
+        assert np.all(junk[above] >= 0) and np.all(junk[above][rows[above] < 0] == 0)
 
 
-def test_multiplier_hints_are_shape_checked():
+def test_multipliers_out_is_shape_checked():
     X, D, G = make_instance("gaussian")
     pats, signs = all_blocks(D.shape[1])
     hints = np.full((len(pats), 6), -1)
-    with pytest.raises(InputError, match=r"hint_multipliers has shape \(3, 6\); it must match the hints"):
-        project_batch(X, D, G, pats, signs, hints, cutoff=1.0, hint_multipliers=np.zeros((3, 6)))
     with pytest.raises(InputError, match=r"multipliers_out has shape \(1,\); it must be"):
         project_batch(X, D, G, pats, signs, hints, multipliers_out=np.zeros(1))
 

@@ -308,34 +308,14 @@ def check_warm(ST, D, pats, row_norms, limit, faces):  # pragma: no cover - comp
 
 
 @nb.njit(cache=True)
-def hint_points(X, D, G, pats, cols, signs, hints, mus):  # pragma: no cover - compiled
-    """``g_b + sum_j mus[b, j] a_{hints[b, j]}`` per block (negative multipliers read as 0):
-    for any ``mu >= 0`` its norm bounds ``max_{u in K_b, ||u|| <= 1} <g_b, u>`` (no solve)."""
-    m = pats.shape[0]
-    d = X.shape[1]
-    points = np.empty((m, d))
-    for b in range(m):
-        p = pats[b]
-        for i in range(d):
-            points[b, i] = signs[b] * G[i, cols[b]]
-        for j in range(hints.shape[1]):
-            k = hints[b, j]
-            w = mus[b, j]
-            if k >= 0 and w > 0:
-                w *= 2.0 * D[k, p] - 1.0
-                for i in range(d):
-                    points[b, i] += w * X[k, i]
-    return points
-
-
-@nb.njit(cache=True)
 def screen_blocks(X, D, G, count, cutoff, face_rows, face_mu):  # pragma: no cover - compiled
     """Cheap valid bounds of all ``count`` blocks (block ``j < P``: ``+G[:, j]``; ``j >= P``:
     ``-G[:, j - P]``) and which still need a projection.
 
     A block stops at ``||g||`` when that is ``<= cutoff``, else at the bound of its stored face
-    multipliers (:func:`hint_points`) when that is ``<= cutoff``; the others are flagged (their
-    entry is then ``||g||``, a valid but loose bound)."""
+    multipliers, ``||g + sum_j mu_j a_{k_j}||`` over the rows with ``mu_j > 0`` (valid for any
+    ``mu >= 0``), when that is ``<= cutoff``; the others are flagged (their entry is then
+    ``||g||``, a valid but loose bound)."""
     d, P = G.shape
     out = np.empty(count)
     todo = np.zeros(count, np.bool_)

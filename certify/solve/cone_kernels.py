@@ -51,8 +51,7 @@ def _kernels() -> dict[str, Any]:
     from certify.solve import _cone_kernels_numba as kernels
 
     return {"project_batch": kernels.project_batch, "warm_points": kernels.warm_points,
-            "check_warm": kernels.check_warm, "hint_points": kernels.hint_points,
-            "screen_blocks": kernels.screen_blocks}
+            "check_warm": kernels.check_warm, "screen_blocks": kernels.screen_blocks}
 
 
 def _check_batch(n: int, d: int, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, columns: np.ndarray,
@@ -78,7 +77,7 @@ def _check_batch(n: int, d: int, D: np.ndarray, G: np.ndarray, patterns: np.ndar
 def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndarray, signs: np.ndarray,
                   hints: np.ndarray | None = None, tol: float = DEFAULT_TOL, max_iter: int | None = None,
                   columns: np.ndarray | None = None, cutoff: float = -1.0,
-                  hint_multipliers: np.ndarray | None = None, multipliers_out: np.ndarray | None = None
+                  multipliers_out: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One-cone bounds of many blocks at once (module docstring).
 
@@ -96,10 +95,6 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
         positive: already a valid bound) is ``<= cutoff`` stops there, without scanning its
         rows (``exact`` False). Pricing passes ``lam``: such blocks are dual feasible and
         their bound is all the duality gap needs. Default -1: never.
-    hint_multipliers : (m, c) multipliers of the hint rows from an earlier call (its
-        ``multipliers_out``). With ``cutoff >= 0``, a block whose bound at these multipliers
-        (``||g_b + A_hint^T mu||``, valid for any ``mu >= 0``; negative entries read as 0) is
-        already ``<= cutoff`` stops before any least-squares solve.
     multipliers_out : (m, c) float array, optional, filled with the multipliers of ``faces``.
 
     Returns
@@ -121,36 +116,15 @@ def project_batch(X: np.ndarray, D: np.ndarray, G: np.ndarray, patterns: np.ndar
         hints = np.full((m, FACE_CAPACITY_FACTOR * d), -1, np.int64)
     hints = np.ascontiguousarray(hints, np.int64)
     _check_batch(n, d, D, G, patterns, columns, signs, hints)
-    if hint_multipliers is not None:
-        hint_multipliers = np.ascontiguousarray(hint_multipliers, np.float64)
-        if hint_multipliers.shape != hints.shape:
-            raise InputError(f"hint_multipliers has shape {hint_multipliers.shape}; it must match the "
-                             f"hints, {hints.shape}.")
     if multipliers_out is not None and multipliers_out.shape != hints.shape:
         raise InputError(f"multipliers_out has shape {multipliers_out.shape}; it must be {hints.shape}.")
     row_norms = np.linalg.norm(X, axis=1)
     max_iter = int(max_iter if max_iter is not None else 3 * d + 20)
-    out = (np.empty(m), np.zeros(m, bool), np.full(hints.shape, -1, np.int64), np.empty((m, d)),
-           np.zeros(hints.shape))
-    todo = np.arange(m)
-    if m and hint_multipliers is not None and cutoff >= 0:
-        # bounds at the earlier multipliers: no solve at all for blocks already below the cutoff
-        points = _kernels()["hint_points"](X, D, G, patterns, columns, signs, hints, hint_multipliers)
-        bounds = np.linalg.norm(points, axis=1)
-        done = np.flatnonzero(bounds <= cutoff)
-        used = (hints[done] >= 0) & (hint_multipliers[done] > 0)
-        out[0][done], out[3][done] = bounds[done], points[done]
-        out[2][done] = np.where(used, hints[done], -1)
-        out[4][done] = np.where(used, hint_multipliers[done], 0.0)
-        todo = np.flatnonzero(bounds > cutoff)
-    if todo.size:
-        part = _project(X, D, row_norms, G, patterns[todo], columns[todo], signs[todo], hints[todo],
-                        float(tol), max_iter, float(cutoff))
-        for full, sub in zip(out, part, strict=True):
-            full[todo] = sub
+    bounds, exact, faces, points, mus = _project(X, D, row_norms, G, patterns, columns, signs, hints,
+                                                 float(tol), max_iter, float(cutoff))
     if multipliers_out is not None:
-        multipliers_out[...] = out[4]
-    return out[0], out[1], out[2], out[3]
+        multipliers_out[...] = mus
+    return bounds, exact, faces, points
 
 
 def _project(X, D, row_norms, G, patterns, columns, signs, hints, tol, max_iter, cutoff):
