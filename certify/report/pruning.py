@@ -1,0 +1,125 @@
+"""Report section "accuracy against width": approximate pruning paths (floats, not certified).
+
+:func:`width_table` evaluates pruning paths (:mod:`certify.selection.approximate`) on train and
+test data; :func:`accuracy_vs_width_png` draws them; :func:`section_markdown` and
+:func:`section_html` render the section (a figure and a table) for a report. Figures use the
+Agg canvas only, like :mod:`certify.report.plots`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from certify.report.plots import _figure, _png, data_uri
+from certify.report.values import md_escape
+
+TITLE = "Accuracy against width"
+METHOD_LABELS = {"ls": "Optimal/LS (least-squares correction)", "magnitude": "magnitude",
+                 "gradient": "gradient (first-order saliency)", "random": "random"}
+
+
+@dataclass(frozen=True)
+class WidthCurve:
+    """One method's metrics against width (averaged over ``runs`` paths, e.g. random seeds).
+
+    ``widths`` decrease; ``test_metric`` and ``objective`` have the same length.
+    """
+
+    method: str
+    widths: np.ndarray
+    test_metric: np.ndarray
+    objective: np.ndarray
+    runs: int = 1
+
+
+def width_curve(method: str, paths: Sequence, metric: Callable[[object], float],
+                objective: Callable[[object], float]) -> WidthCurve:
+    """Average ``metric(step)`` and ``objective(step)`` over paths of equal widths."""
+    widths = np.array([s.width for s in paths[0].steps])
+    test = np.array([[metric(s) for s in p.steps] for p in paths]).mean(axis=0)
+    obj = np.array([[objective(s) for s in p.steps] for p in paths]).mean(axis=0)
+    return WidthCurve(method, widths, test, obj, len(paths))
+
+
+def accuracy_vs_width_png(curves: Sequence[WidthCurve], metric_name: str = "test accuracy") -> bytes:
+    """Test metric and training objective against width, one line per method (PNG bytes)."""
+    fig = _figure(9.0, 3.4)
+    ax1, ax2 = fig.subplots(1, 2)
+    for c in curves:
+        label = METHOD_LABELS.get(c.method, c.method) + (f" (mean of {c.runs})" if c.runs > 1 else "")
+        ax1.plot(c.widths, c.test_metric, "-", marker="o", ms=2.5, lw=1.2, label=label)
+        ax2.plot(c.widths, c.objective, "-", marker="o", ms=2.5, lw=1.2, label=label)
+    ax1.set_xlabel("width (neurons)")
+    ax1.set_ylabel(metric_name)
+    ax1.set_title(f"{metric_name} against width", fontsize=10)
+    ax2.set_xlabel("width (neurons)")
+    ax2.set_ylabel("training objective NC")
+    ax2.set_yscale("log")
+    ax2.set_title("training objective against width", fontsize=10)
+    for ax in (ax1, ax2):
+        ax.invert_xaxis()
+    ax1.legend(fontsize=7)
+    return _png(fig)
+
+
+def table_rows(curves: Sequence[WidthCurve], widths: Sequence[int]) -> list[list[str]]:
+    """Rows ``[width, metric per method..., objective per method...]`` at the given widths."""
+    rows = []
+    for w in widths:
+        row = [str(w)]
+        for c in curves:
+            k = np.flatnonzero(c.widths == w)
+            row.append(f"{c.test_metric[k[0]]:.4f}" if k.size else "–")
+        for c in curves:
+            k = np.flatnonzero(c.widths == w)
+            row.append(f"{c.objective[k[0]]:.4g}" if k.size else "–")
+        rows.append(row)
+    return rows
+
+
+def _header(curves: Sequence[WidthCurve], metric_name: str) -> list[str]:
+    return (["width"] + [f"{metric_name}: {c.method}" for c in curves]
+            + [f"NC: {c.method}" for c in curves])
+
+
+def _caption(metric_name: str) -> str:
+    return (f"{metric_name} and training objective NC (certify's scaling) of the networks found by removing "
+            "one neuron at a time. Optimal/LS removes the neuron whose removal, after a least-squares "
+            "correction of the other output weights, changes the training fit least; the baselines remove "
+            "the smallest magnitude ||W1_j|| |w2_j|, the smallest first-order saliency |w2_j <A_j, f - y>|, "
+            "or a random neuron, without correction. Floats, not certified.")
+
+
+def section_markdown(curves: Sequence[WidthCurve], widths: Sequence[int], image_link: str | None,
+                     metric_name: str = "test accuracy") -> str:
+    """The section as Markdown, its text escaped (``image_link``: the PNG's path relative to the
+    document, or None; written as given)."""
+    lines = [f"## {TITLE}", ""]
+    if image_link:
+        lines += [f"![{md_escape(metric_name)} and training objective against width]({image_link})", ""]
+    lines += [f"*{md_escape(_caption(metric_name))}*", ""]
+    header = [md_escape(h) for h in _header(curves, metric_name)]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    lines += ["| " + " | ".join(md_escape(v) for v in r) + " |" for r in table_rows(curves, widths)]
+    return "\n".join(lines) + "\n"
+
+
+def section_html(curves: Sequence[WidthCurve], widths: Sequence[int], png: bytes | None,
+                 metric_name: str = "test accuracy") -> str:
+    """The section as an HTML fragment (the figure embedded as base64)."""
+    esc = html.escape
+    parts = [f"<section><h2>{esc(TITLE)}</h2>"]
+    if png is not None:
+        parts.append(f'<figure><img alt="{esc(metric_name)} against width" src="{data_uri(png)}">'
+                     f"<figcaption>{esc(_caption(metric_name))}</figcaption></figure>")
+    parts.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in _header(curves, metric_name))
+                 + "</tr></thead><tbody>")
+    for r in table_rows(curves, widths):
+        parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>")
+    parts.append("</tbody></table></section>")
+    return "".join(parts)
