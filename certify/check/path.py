@@ -1,0 +1,438 @@
+"""Check of *data certificates*: claims about the data (X, y) over a lam interval (proofs/path.md).
+
+A data certificate is not about one network: its ``inputs`` name only the data
+(``data_sha256``, ``n``, ``d``, ``bias``), and every network a claim speaks about is embedded
+in the claim as exact values with its digest. Two claim types (theory.md §3, §6):
+
+* ``eps_path``: over a ``given`` pattern scope S and grid points ``lam_1 > ... > lam_K``
+  (``lam_1 = lam_max`` and ``lam_K = lam_min`` of the claim), with networks ``theta_i`` and
+  certified lower bounds ``L_i <= p*_S(lam_i)``: for every lam in ``[lam_min, lam_max]``
+  the network named for lam's segment has ``NC_lam(theta) - p*_S(lam) <= eps`` (absolute) or
+  ``<= eps * p*_S(lam)`` (relative).
+* ``zero_optimal_above``: ``rho = y`` is dual feasible over S at ``threshold`` M, so the zero
+  network is optimal over S for every ``lam >= M`` (``lam_max(S) <= M``).
+
+Checks of ``eps_path``:
+
+1. the scope is ``given`` (listed patterns, digest, the caller's digest if supplied);
+2. the grid is strictly decreasing, starts at ``lam_max`` and ends at ``lam_min > 0``;
+3. every grid point: the embedded network's values are binary64 numbers whose digest is the
+   stated one, and its evidence ``(rho, mu)`` passes the sub-sampled gap check at ``lam_i``
+   (:func:`certify.check.gap.check_gap`): ``dual_value_i <= p*_S(lam_i)``;
+4. ``lower_bound_i <= max_{j >= i} dual_value_j`` (a dual point feasible at ``lam_j`` is
+   feasible at every larger lam; p* is non-decreasing);
+5. every segment ``[lam_{k+1}, lam_k]`` is cut by its ``breaks`` into pieces, each naming a grid
+   network j; at both ends of every piece, ``NC_lam(theta_j) - c(lam) <= eps`` (or
+   ``<= eps * c(lam)``), with c the chord through ``(lam_{k+1}, L_{k+1})`` and ``(lam_k, L_k)``.
+   Both sides are affine in lam on a piece, so its ends decide it; concavity of p* puts p*
+   above the chord.
+
+Imports only the standard library, certify/check and certify/exact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+
+from certify.check.checker import (
+    _TOP_KEYS,
+    _VERSION,
+    CHECKER_VERSION,
+    FORMAT_NAME,
+    SUPPORTED_MAJOR,
+    SUPPORTED_MINOR,
+    _limit_values,
+    _reject_all,
+    _short_repr,
+    _versions,
+    parse_document,
+)
+from certify.check.fields import rational, require_keys
+from certify.check.gap import check_gap
+from certify.check.limits import PY, CheckLimits, LimitExceeded, WorkBudget, walk_document
+from certify.check.verdict import CheckReport, ClaimVerdict, Reject
+from certify.exact import conventions
+from certify.exact.context import ExactContext
+from certify.exact.digest import data_digest, network_digest
+from certify.exact.rational import approx, format_rational
+
+DATA_INPUT_KEYS = {"data_sha256", "n", "d", "bias"}
+GRID_KEYS = {"lam", "network", "network_sha256", "dual_value", "lower_bound", "evidence"}
+EPS_KINDS = ("absolute", "relative")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInputs:
+    """The raw data a data certificate is checked against (plain Python floats)."""
+
+    X: Sequence[Sequence[float]]
+    y: Sequence[float]
+    bias: bool
+    n: int
+    d: int
+
+
+@dataclasses.dataclass(frozen=True)
+class GridPoint:
+    """Exact values of one checked grid point."""
+
+    lam: Fraction
+    loss: Fraction  # 1/2 ||f(X) - y||^2 of the embedded network
+    squares: Fraction  # sum_j (||W1_j||^2 + w2_j^2), bias row included
+    dual_value: Fraction  # <= p*_S(lam), checked
+    lower_bound: Fraction
+
+    def upper(self, lam: Fraction) -> Fraction:
+        """``NC_lam`` of this grid point's network: affine in lam."""
+        return self.loss + lam * self.squares / 2
+
+
+def is_data_certificate(doc: object) -> bool:
+    """True when the parsed document's inputs name no network (a data certificate)."""
+    return (isinstance(doc, dict) and isinstance(doc.get("inputs"), dict)
+            and "network_sha256" not in doc["inputs"])
+
+
+# --------------------------------------------------------------------------------------------
+# pieces
+
+
+def _sub_budget(budget: WorkBudget) -> WorkBudget:
+    """A fresh budget for one embedded network that continues the total of ``budget``."""
+    sub = WorkBudget(budget.limits)
+    sub.used = budget.used
+    return sub
+
+
+def _given_scope(scope: object) -> dict:
+    if not isinstance(scope, dict) or scope.get("kind") != "given":
+        raise Reject("scope must be a given pattern set ({'kind': 'given', ...}): a claim over a lam "
+                     "interval is about one fixed scope, not the patterns of any one network")
+    return scope
+
+
+def _float_vector(values: object, length: int, what: str, max_digits: int) -> list[float]:
+    if not isinstance(values, list) or len(values) != length:
+        raise Reject(f"{what} must be a list of {length} rationals")
+    out = []
+    for i, v in enumerate(values):
+        q = rational(v, f"{what}[{i}]", max_digits)
+        try:
+            f = float(q)
+        except OverflowError:
+            raise Reject(f"{what}[{i}] is beyond the binary64 range") from None
+        if not math.isfinite(f) or Fraction(f) != q:
+            raise Reject(f"{what}[{i}] = {format_rational(q)} is not a binary64 number")
+        out.append(f)
+    return out
+
+
+def embedded_network(obj: object, d: int, bias: bool, what: str, max_digits: int
+                     ) -> tuple[list[list[float]], list[float], list[float] | None]:
+    """``(W1 (d x m), w2, b1 or None)`` as floats from ``{"W1", "w2", "b1"}`` of exact rationals."""
+    net = require_keys(obj, {"W1", "w2", "b1"}, where=what)
+    rows = net["W1"]
+    if not isinstance(rows, list) or len(rows) != d:
+        raise Reject(f"{what}.W1 must be a list of d = {d} rows")
+    w2_list = net["w2"]
+    if not isinstance(w2_list, list) or not w2_list:
+        raise Reject(f"{what}.w2 must be a non-empty list")
+    m = len(w2_list)
+    W1 = [_float_vector(row, m, f"{what}.W1[{i}]", max_digits) for i, row in enumerate(rows)]
+    w2 = _float_vector(w2_list, m, f"{what}.w2", max_digits)
+    if bias != (net["b1"] is not None):
+        raise Reject(f"{what}.b1 must be {'a list' if bias else 'null'}: the certificate's bias is {bias}")
+    b1 = _float_vector(net["b1"], m, f"{what}.b1", max_digits) if bias else None
+    return W1, w2, b1
+
+
+def _network_context(obj: dict, data: DataInputs, lam: Fraction, what: str, extra: dict) -> ExactContext:
+    limits, budget = extra["limits"], extra["budget"]
+    # the exact copy of the data made for each embedded network (its forward pass is charged later)
+    budget.charge((data.n * (data.d + 2)) * PY, f"{what}: the exact data for its network")
+    W1, w2, b1 = embedded_network(obj["network"], data.d, data.bias, f"{what}.network", limits.max_digits)
+    digest = network_digest(W1, w2, b1)
+    if digest != obj["network_sha256"]:
+        raise Reject(f"{what}.network_sha256 does not match the embedded network (recomputed {digest})")
+    return ExactContext(data.X, data.y, W1, w2, b1, lam)
+
+
+def _run_gap(ctx: ExactContext, scope: dict, lower: str, evidence: object, extra: dict, what: str
+             ) -> None:
+    """The sub-sampled gap check (proofs/subsampled_gap.md) of ``lower <= p*_S(ctx.lam)``."""
+    limits, budget = extra["limits"], extra["budget"]
+    sub = _sub_budget(budget)
+    sub.forward(ctx)
+    gap = ctx.evaluation.objective - rational(lower, f"{what}.lower", limits.max_digits)
+    claim = {"id": what, "type": "subsampled_gap", "scope": scope, "lower_bound": lower,
+             "gap": format_rational(gap), "evidence": evidence}
+    try:
+        check_gap(claim, ctx, {"patterns_sha256": extra.get("patterns_sha256"), "limits": limits,
+                               "budget": sub})
+    except LimitExceeded:
+        raise
+    except Reject as exc:
+        raise Reject(f"{what}: {exc}") from None
+    finally:
+        budget.used = sub.used
+
+
+def _grid_point(obj: object, i: int, scope: dict, data: DataInputs, extra: dict) -> GridPoint:
+    limits = extra["limits"]
+    what = f"grid[{i}]"
+    pt = require_keys(obj, GRID_KEYS, where=what)
+    lam = rational(pt["lam"], f"{what}.lam", limits.max_digits)
+    if lam <= 0:
+        raise Reject(f"{what}.lam must be positive")
+    ctx = _network_context(pt, data, lam, what, extra)
+    _run_gap(ctx, scope, pt["dual_value"], pt["evidence"], extra, what)
+    ev = ctx.evaluation
+    return GridPoint(lam, ev.loss, 2 * ev.penalty / lam,
+                     rational(pt["dual_value"], f"{what}.dual_value", limits.max_digits),
+                     rational(pt["lower_bound"], f"{what}.lower_bound", limits.max_digits))
+
+
+def _segment_pieces(seg: object, k: int, K: int, max_digits: int) -> tuple[list[int], list[Fraction]]:
+    """``(networks, breaks)`` of ``segments[k]``: networks named from the top of the segment down,
+    switching at the breaks (strictly decreasing, strictly inside the segment: checked later)."""
+    obj = require_keys(seg, {"networks", "breaks"}, where=f"segments[{k}]")
+    networks, breaks = obj["networks"], obj["breaks"]
+    if not isinstance(networks, list) or not networks or not isinstance(breaks, list) \
+            or len(breaks) != len(networks) - 1:
+        raise Reject(f"segments[{k}] must list r >= 1 networks and r - 1 breaks")
+    for j in networks:
+        if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < K:
+            raise Reject(f"segments[{k}].networks must be grid indices in [0, {K})")
+    return networks, [rational(b, f"segments[{k}].breaks", max_digits) for b in breaks]
+
+
+def chord(lo: GridPoint, hi: GridPoint, lam: Fraction) -> Fraction:
+    """The chord of the lower bounds through ``(lo.lam, lo.L)`` and ``(hi.lam, hi.L)`` at lam."""
+    t = (lam - lo.lam) / (hi.lam - lo.lam)
+    return lo.lower_bound + t * (hi.lower_bound - lo.lower_bound)
+
+
+def allowed(eps: Fraction, relative: bool, lower: Fraction) -> Fraction:
+    """The largest ``NC - lower`` the claim allows where the lower envelope is ``lower``."""
+    return eps * lower if relative else eps
+
+
+# --------------------------------------------------------------------------------------------
+# claims
+
+
+def check_eps_path(claim: dict, data: DataInputs, extra: dict) -> dict:
+    """Check an ``eps_path`` claim (module docstring, proofs/path.md)."""
+    limits = extra["limits"]
+    require_keys(claim, {"id", "type", "scope", "lam_min", "lam_max", "eps", "eps_kind", "grid",
+                         "segments"})
+    scope = _given_scope(claim["scope"])
+    lam_min = rational(claim["lam_min"], "lam_min", limits.max_digits)
+    lam_max = rational(claim["lam_max"], "lam_max", limits.max_digits)
+    eps = rational(claim["eps"], "eps", limits.max_digits)
+    if claim["eps_kind"] not in EPS_KINDS:
+        raise Reject(f"eps_kind must be one of {EPS_KINDS}")
+    relative = claim["eps_kind"] == "relative"
+    if eps < 0:
+        raise Reject("eps must be non-negative")
+    if not 0 < lam_min < lam_max:
+        raise Reject("the interval must satisfy 0 < lam_min < lam_max")
+    grid, segments = claim["grid"], claim["segments"]
+    if not isinstance(grid, list) or len(grid) < 2:
+        raise Reject("grid must list at least two points (lam_max and lam_min)")
+    if not isinstance(segments, list) or len(segments) != len(grid) - 1:
+        raise Reject(f"segments must name the networks of every segment: {len(grid) - 1} entries")
+    K = len(grid)
+    pieces = [_segment_pieces(seg, k, K, limits.max_digits) for k, seg in enumerate(segments)]
+    # the grid's lam values first (cheap), then the exact work per point
+    lams = [rational(pt.get("lam") if isinstance(pt, dict) else None, f"grid[{i}].lam", limits.max_digits)
+            for i, pt in enumerate(grid)]
+    if lams[0] != lam_max:
+        raise Reject(f"grid[0].lam = {approx(lams[0])} is not lam_max = {approx(lam_max)}: the grid must "
+                     f"cover the whole interval")
+    if lams[-1] != lam_min:
+        raise Reject(f"grid[{K - 1}].lam = {approx(lams[-1])} is not lam_min = {approx(lam_min)}: the grid "
+                     f"must cover the whole interval")
+    for i in range(K - 1):
+        if not lams[i] > lams[i + 1]:
+            raise Reject(f"grid lam values must be strictly decreasing (grid[{i}] and grid[{i + 1}])")
+    points = [_grid_point(pt, i, scope, data, extra) for i, pt in enumerate(grid)]
+    best = None
+    for i in range(K - 1, -1, -1):  # running maximum of the dual values from the small-lam end
+        best = points[i].dual_value if best is None or points[i].dual_value > best else best
+        if points[i].lower_bound > best:
+            raise Reject(f"grid[{i}].lower_bound {approx(points[i].lower_bound)} exceeds the largest "
+                         f"certified dual value at lam <= grid[{i}].lam ({approx(best)})")
+    worst = None
+    for k, (networks, breaks) in enumerate(pieces):
+        hi, lo = points[k], points[k + 1]
+        ends = [hi.lam, *breaks, lo.lam]
+        for t, j in enumerate(networks):
+            if not ends[t] > ends[t + 1]:
+                raise Reject(f"segments[{k}].breaks must decrease strictly inside ({approx(lo.lam)}, "
+                             f"{approx(hi.lam)})")
+            for lam in (ends[t], ends[t + 1]):
+                low = chord(lo, hi, lam)
+                excess = points[j].upper(lam) - low
+                if excess > allowed(eps, relative, low):
+                    kind = f"{approx(eps)} * lower envelope" if relative else approx(eps)
+                    raise Reject(f"segment {k} [{approx(lo.lam)}, {approx(hi.lam)}], network grid[{j}]: "
+                                 f"at lam = {approx(lam)}, NC - lower envelope = {approx(excess)} exceeds "
+                                 f"{kind}")
+                ratio = excess / low if relative and low > 0 else excess
+                worst = ratio if worst is None or ratio > worst else worst
+    return {"points": K, "lam_min": format_rational(lam_min), "lam_max": format_rational(lam_max),
+            "worst": approx(worst), "eps_kind": claim["eps_kind"]}
+
+
+def check_zero_optimal_above(claim: dict, data: DataInputs, extra: dict) -> dict:
+    """Check ``zero_optimal_above``: ``rho = y`` dual feasible over the scope at ``threshold``."""
+    limits = extra["limits"]
+    require_keys(claim, {"id", "type", "scope", "threshold", "evidence"})
+    scope = _given_scope(claim["scope"])
+    threshold = rational(claim["threshold"], "threshold", limits.max_digits)
+    if threshold <= 0:
+        raise Reject("threshold must be positive")
+    ev = require_keys(claim["evidence"], {"den", "rho", "blocks"}, where="evidence")
+    extra["budget"].charge((data.n * (data.d + 2)) * PY, "zero_optimal_above: the exact data")
+    zero_w1 = [[0.0] for _ in range(data.d)]
+    ctx = ExactContext(data.X, data.y, zero_w1, [0.0], [0.0] if data.bias else None, threshold)
+    den = rational(ev["den"], "evidence.den", limits.max_digits)
+    rho = ev["rho"]
+    if not isinstance(rho, list) or len(rho) != ctx.n:
+        raise Reject(f"evidence.rho must list n = {ctx.n} integers")
+    y_num, y_shift = [int(v) for v in ctx.y.mat.entries()], ctx.y.shift
+    for k, v in enumerate(rho):
+        if rational(v, f"evidence.rho[{k}]", limits.max_digits) * (1 << y_shift) != y_num[k] * den:
+            raise Reject(f"evidence.rho[{k}] / den is not y[{k}]: the dual point must be y itself")
+    objective = ctx.evaluation.objective  # 1/2 ||y||^2, the NC of the zero network
+    _run_gap(ctx, scope, format_rational(objective), ev, extra, "zero_optimal_above")
+    return {"threshold": format_rational(threshold), "zero_objective": format_rational(objective)}
+
+
+#: Claim type -> check function of a data certificate. A type absent from this table is rejected.
+DATA_CHECKS: dict[str, Callable[[dict, DataInputs, dict], dict]] = {
+    "eps_path": check_eps_path,
+    "zero_optimal_above": check_zero_optimal_above,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# the document
+
+
+def _check_header(doc: dict) -> dict:
+    require_keys(doc, _TOP_KEYS, where="certificate")
+    if doc["format"] != FORMAT_NAME:
+        raise Reject(f"format is {doc['format']!r}, expected {FORMAT_NAME!r}")
+    version = doc["version"]
+    if not isinstance(version, str) or not _VERSION.match(version):
+        raise Reject(f"version must be 'major.minor', got {version!r}")
+    major, minor = (int(p) for p in version.split("."))
+    if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
+        raise Reject(f"format version {version} is not supported by this checker "
+                     f"(supports {SUPPORTED_MAJOR}.0 to {SUPPORTED_MAJOR}.{SUPPORTED_MINOR})")
+    inputs = require_keys(doc["inputs"], DATA_INPUT_KEYS, where="inputs")
+    for key in ("n", "d"):
+        if not isinstance(inputs[key], int) or isinstance(inputs[key], bool):
+            raise Reject(f"inputs.{key} must be an integer")
+    if not isinstance(inputs["bias"], bool):
+        raise Reject("inputs.bias must be true or false")
+    if doc["conventions"] != conventions.expected(inputs["bias"]):
+        raise Reject("conventions differ from those of format 1.x (loss 1/2 sum, penalty lam/2, "
+                     "bias as a regularized ones column, pattern strings): the certificate is about "
+                     "another problem statement")
+    if not isinstance(doc["claims"], list) or not doc["claims"]:
+        raise Reject("claims must be a non-empty list")
+    return inputs
+
+
+def _data_problem(X, y) -> str | None:
+    n = len(X)
+    d = len(X[0]) if n else 0
+    if n == 0 or d == 0:
+        return "X must be non-empty"
+    if any(len(row) != d for row in X) or len(y) != n:
+        return f"X must be {n} x {d} and y must have {n} entries"
+    values = [v for row in X for v in row] + list(y)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        return "every entry must be a finite number"
+    return None
+
+
+def check_data_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]], y: Sequence[float],
+                           patterns_sha256: str | None = None, limits: CheckLimits | None = None
+                           ) -> CheckReport:
+    """Check every claim of a data certificate (no network input) against the data.
+
+    Never raises on a bad document: whatever the certificate says, the answer is a report.
+
+    Parameters
+    ----------
+    document : str, bytes or dict
+        JSON text or a parsed document whose ``inputs`` are ``data_sha256``, ``n``, ``d``, ``bias``.
+    X, y : rows of floats (no bias column) and a list of floats
+        The raw data and targets.
+    patterns_sha256 : str or None, default=None
+        Digest of a pattern set the caller supplies; every claim's scope must match it.
+    limits : CheckLimits, default=CheckLimits()
+        Resource limits (:mod:`certify.check.limits`).
+
+    Returns
+    -------
+    CheckReport
+        One verdict per claim; ``accepted`` iff all are accepted.
+    """
+    limits = CheckLimits() if limits is None else limits
+    if not isinstance(limits, CheckLimits):
+        raise TypeError(f"limits must be a CheckLimits, got {type(limits).__name__}")
+    try:
+        if isinstance(document, dict):
+            walk_document(document, limits)
+            doc = document
+        else:
+            doc = parse_document(document, limits)
+        inputs = _check_header(doc)
+    except Reject as exc:
+        return _reject_all(document.get("claims") if isinstance(document, dict) else None, exc)
+    except (RecursionError, TypeError, ValueError) as exc:
+        return _reject_all(None, f"malformed certificate ({type(exc).__name__}: {exc})")
+    claims = doc["claims"]
+    problem = _data_problem(X, y)
+    if problem:
+        return _reject_all(claims, f"inputs are malformed: {problem}")
+    if data_digest(X, y) != inputs["data_sha256"]:
+        return _reject_all(claims, "data digest mismatch: the certificate is about other data (X, y)")
+    shape = (len(X), len(X[0]))
+    if (inputs["n"], inputs["d"]) != shape:
+        return _reject_all(claims, f"inputs.n/d do not match the data's shape {shape}")
+    data = DataInputs(X, y, inputs["bias"], *shape)
+    budget = WorkBudget(limits)
+    extra = {"patterns_sha256": patterns_sha256, "limits": limits, "budget": budget}
+    verdicts = []
+    ids: set[str] = set()
+    for i, claim in enumerate(claims):
+        cid = claim.get("id") if isinstance(claim, dict) else None
+        ctype = claim.get("type") if isinstance(claim, dict) else None
+        label = cid if isinstance(cid, str) else f"claim[{i}]"
+        type_label = ctype if isinstance(ctype, str) else _short_repr(ctype)
+        try:
+            if not isinstance(cid, str) or cid in ids:
+                raise Reject("claim id must be a unique string")
+            ids.add(cid)
+            check = DATA_CHECKS.get(ctype) if isinstance(ctype, str) else None
+            if check is None:
+                raise Reject(f"unknown claim type {_short_repr(ctype)} for a data certificate")
+            values = check(claim, data, extra)
+            verdicts.append(ClaimVerdict(label, ctype, True, "recomputed exactly", values))
+        except Reject as exc:
+            verdicts.append(ClaimVerdict(label, type_label, False, str(exc), _limit_values(exc)))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError,
+                RecursionError, MemoryError) as exc:
+            verdicts.append(ClaimVerdict(label, type_label, False,
+                                         f"malformed claim or evidence ({type(exc).__name__}: {exc})"))
+    return CheckReport(verdicts, CHECKER_VERSION, _versions(),
+                       {"work": budget.used, "limits": dataclasses.asdict(limits)})
