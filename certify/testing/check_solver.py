@@ -51,7 +51,7 @@ __all__ = ["ClaimResult", "SolverReport", "certify_network_solver", "certify_sol
            "check_solver", "cvxpy_solver", "scnn_lambda", "scnn_solver", "solver_lambda"]
 
 KINDS = ("convex", "network")
-CONVEX_CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C13", "C14")
+CONVEX_CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C10", "C11", "C12", "C13", "C14", "C16")
 NETWORK_CLAIMS = ("C1", "C2", "C3", "C4", "C7", "C8", "C13", "C14")
 _SCALE = {"certify": None, "mean": Fraction(1), "mse": Fraction(1, 2)}
 
@@ -272,6 +272,7 @@ class _Runner:
         self.fn, self.kind, self.convention = fn, kind, convention
         self.reference, self.acc, self.ref_acc = reference, accuracy, reference_accuracy
         self.cache: dict = {}
+        self.polytope_options: dict = {}  # analysis= / selector= under test for C10-C12, C16
 
     # solutions --------------------------------------------------------------------------------
     def solution(self, inst: Instance) -> tuple[Instance, Candidate, tuple[np.ndarray, np.ndarray] | None]:
@@ -327,6 +328,10 @@ class _Runner:
         scoped, cand, _ = self.solution(inst)
         if claim == "C1":
             return spec.check(scoped, cand, self.ref(scoped), self.acc)
+        if claim in ("C10", "C11", "C12", "C16"):
+            opts = {k: v for k, v in self.polytope_options.items() if v is not None
+                    and (k != "selector" or claim == "C16")}
+            return spec.check(scoped, cand, self.acc, **opts)
         if claim in ("C2", "C3", "C4", "C5", "C6"):
             return spec.check(scoped, cand, self.acc)
         if claim == "C7":
@@ -434,7 +439,8 @@ def check_pruner(pruner: Callable | None = None, max_examples: int = 30, max_n: 
 def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify",
                  claims: Sequence[str] | None = None, max_examples: int = 30, max_n: int = 6,
                  accuracy: Accuracy | None = None, reference: Callable | None = None,
-                 name: str | None = None, verbose: bool = True) -> SolverReport:
+                 name: str | None = None, verbose: bool = True, analysis: Callable | None = None,
+                 selector: Callable | None = None) -> SolverReport:
     """Run the claims of theory.md §8 that apply to a solver, shrinking every failure.
 
     Parameters
@@ -447,7 +453,8 @@ def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify"
         The scaling of ``lam`` the solver expects (converted by :func:`solver_lambda`).
     claims : sequence of str, optional
         Claims to run (default: every claim of :data:`certify.testing.claims.CLAIMS` that applies
-        to ``kind``: C6 is about the convex -> network map and applies to convex solvers only).
+        to ``kind``: C6 is about the convex -> network map, and C10-C12, C16 about the optimal polytope
+        ``P_lam`` of the solver's own scope (analysed from its solution): convex solvers only).
     max_examples : int, default=30
         Examples hypothesis tries per claim (shrinking steps come on top). Solutions are cached,
         and the search is derandomized, so claims share most solver calls.
@@ -461,6 +468,12 @@ def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify"
         Solver name for the report (default: ``fn.__name__``).
     verbose : bool, default=True
         Print the report (table, and each failing claim with its minimal counterexample).
+    analysis : callable, optional
+        The optimal-set analysis C10-C12 and C16 use (signature of
+        :func:`certify.optimal_set.analysis.optimal_set`; default that function): pass another to test it.
+    selector : callable, optional
+        ``selector(M, fit) -> alpha``, the minimum-norm selection C16 tests (default
+        :func:`certify.testing.claims.default_min_norm`, certify's ``select.min_norm``).
 
     Returns
     -------
@@ -477,6 +490,7 @@ def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify"
                              f"(applicable: {', '.join(allowed)})")
     acc = accuracy or Accuracy()
     runner = _Runner(fn, kind, convention, reference or cvxpy_solver(), acc, acc)
+    runner.polytope_options = {"analysis": analysis, "selector": selector}
     strategy = instances(max_n=max_n, scope="all" if kind == "network" else None)
     report = SolverReport(name or getattr(fn, "__name__", repr(fn)), kind, convention)
     start = time.perf_counter()

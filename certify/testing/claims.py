@@ -20,9 +20,11 @@ Two facts give every tolerance (``p*`` the optimum, ``w`` feasible with ``p(w) <
 Scaling: certify's (theory.md §1-2; :mod:`certify.testing.instance`). All checks are float
 computations; nothing here is a certificate.
 
-Claims C10-C12 and C16 (minimality, uniqueness, min-norm) and C15 (sensitivity) are not in this
-module (see ``docs/claims/index.md``); C5 uses task optset's :func:`certify.optimal_set.analysis.optimal_set`
-and C9 checks task prune's :func:`certify.pruning.prune`.
+C5, C10-C12 and C16 (the optimal polytope: every point optimal, minimality, uniqueness, duplicate
+blocks, the min-norm formula) use :func:`certify.optimal_set.analysis.optimal_set` to build ``P_lam``
+from the candidate and re-derive what they compare with their own LPs and singular values; C16 tests a
+selection (default :func:`certify.selection.select.min_norm`). C9 checks :func:`certify.pruning.prune`.
+C15 (sensitivity) is not in this module (see ``docs/claims/index.md``).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class Verdict:
     Attributes
     ----------
     claim : str
-        ``"C1"`` ... ``"C14"``.
+        ``"C1"`` ... ``"C16"``.
     holds : bool
         The claim holds within ``tolerance`` (always True when not ``applicable``).
     applicable : bool
@@ -637,6 +639,530 @@ def check_c14(inst: Instance, cand1: Candidate, cand2: Candidate, acc: Accuracy 
                      "the fit moves by at most sqrt((lam2 - lam1)(R1 - R2))")
 
 
+# --- C10, C11, C12, C16 (the optimal polytope P_lam, via certify.optimal_set) -----------------------------
+
+POLY_LP_TOL = 1e-7
+"""Equality box of the polytope LPs, relative to ``max(1, |y_hat|_inf)`` (as the analysis' ``lp_tol``)."""
+POLY_RANK_TOL = 1e-4
+"""Numerical independence: the smallest singular value of the column-normalized matrix above this fraction
+of the largest (the analysis' ``rank_tol``: the estimates of ``v_b`` carry the solver's error, ~1e-6)."""
+MERGE_SOUND_TOL = 1e-6
+"""C12: members of one merged group have columns ``Z_b v_b`` equal within this fraction of the largest."""
+MERGE_COMPLETE_TOL = 1e-8
+"""C12: representatives of two groups with the same sign differ by more than this fraction of the largest
+(otherwise they are duplicates left unmerged). Between the two tolerances either answer is accepted."""
+SUPPORT_TOL = 1e-6
+"""A group is in a point's support when its ``alpha_g`` exceeds this fraction of the largest (as the kit's
+``ACTIVE_TOL``: interior-point solvers leave round-off in blocks that are zero at the optimum)."""
+SELECTION_ZERO_TOL = 1e-9
+"""C16: entries of a selected point below this fraction of its largest are off its support (select.py)."""
+LP_FEASIBILITY = 1e-10
+"""HiGHS' primal feasibility tolerance in the kit's LPs (absolute): an LP point may leave the box by this
+much, so every bound derived from the box uses ``box + 10 LP_FEASIBILITY``."""
+_HIGHS = {"primal_feasibility_tolerance": LP_FEASIBILITY, "dual_feasibility_tolerance": LP_FEASIBILITY}
+
+
+def _optimal_set_of(inst: Instance, cand: Candidate, gated: bool, analysis: Callable | None):
+    """The analysis of ``P_lam`` from the candidate (cached per candidate for the default analysis)."""
+    if analysis is not None:
+        return analysis(inst.X, inst.y, inst.lam, inst.D, cand.U, cand.H, gated=gated)
+    key = ("optimal_set", gated, inst.key())
+    if key not in cand._cache:
+        from certify.optimal_set.analysis import optimal_set
+
+        cand._cache[key] = optimal_set(inst.X, inst.y, inst.lam, inst.D, cand.U, cand.H, gated=gated)
+    return cand._cache[key]
+
+
+def _box(M: np.ndarray, fit: np.ndarray, *floors: float) -> float:
+    """The half-width of the LPs' equality box: ``max(lp_tol max(1, |fit|_inf), 2 NNLS residual, floors)``
+    (the float estimates satisfy ``M alpha = fit`` only up to the solver's accuracy)."""
+    from scipy.optimize import nnls
+
+    base = POLY_LP_TOL * max(1.0, float(np.abs(fit).max(initial=0.0)))
+    if M.shape[1] == 0:
+        return max(base, *floors) if floors else base
+    alpha_ls, _ = nnls(M, fit, maxiter=max(100, 10 * M.shape[1]))
+    return max(base, 2.0 * float(np.abs(M @ alpha_ls - fit).max(initial=0.0)), *floors)
+
+
+def _coordinate_ranges(M: np.ndarray, fit: np.ndarray, allowed: np.ndarray, box: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``min`` and ``max`` of every allowed ``alpha_g`` over ``{alpha >= 0, alpha_g = 0 off allowed,
+    |M alpha - fit|_inf <= box}`` (two HiGHS LPs per allowed coordinate; NaN where an LP fails)."""
+    from scipy.optimize import linprog
+
+    k = M.shape[1]
+    lo, hi = np.full(k, np.nan), np.full(k, np.nan)
+    A_ub, b_ub = np.vstack([M, -M]), np.concatenate([fit + box, -fit + box])
+    bounds = [(0, None) if allowed[g] else (0, 0) for g in range(k)]
+    for g in np.flatnonzero(allowed):
+        for sign, out in ((1.0, lo), (-1.0, hi)):
+            c = np.zeros(k)
+            c[g] = sign
+            res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs", options=_HIGHS)
+            if res.status == 0:
+                out[g] = max(float(res.x[g]), 0.0)
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class _Independence:
+    """Numerical independence of columns: ``N = M C^-1`` (``C`` the column norms), ``sigma`` its singular
+    values; independent iff ``sigma_min > POLY_RANK_TOL sigma_max``; ``null`` the right singular vector of
+    ``sigma_min`` mapped back to ``alpha`` coordinates (``C^-1 z``)."""
+
+    independent: bool
+    ratio: float
+    sigma_min: float
+    norms: np.ndarray
+    null: np.ndarray
+
+
+def _independence(MA: np.ndarray) -> _Independence:
+    k = MA.shape[1]
+    if k == 0:
+        return _Independence(True, 1.0, 1.0, np.zeros(0), np.zeros(0))
+    norms = np.maximum(np.linalg.norm(MA, axis=0), 1e-300)
+    N = MA / norms
+    _, sv, Vt = np.linalg.svd(N, full_matrices=True)
+    smin = float(sv[k - 1]) if sv.size >= k else 0.0  # fewer rows than columns: a zero singular value
+    ratio = smin / float(sv[0]) if sv.size and sv[0] > 0 else 0.0
+    return _Independence(ratio > POLY_RANK_TOL, ratio, smin, norms, Vt[k - 1] / norms)
+
+
+def _width_bound(ind: _Independence, n: int, box: float) -> np.ndarray:
+    """For independent columns: two points of the box face differ in ``alpha_g`` by at most
+    ``2 sqrt(n) box' / (sigma_min(N) c_g)`` (``||N (beta - beta')|| <= 2 sqrt(n) box'``, ``beta = C alpha``),
+    ``box' = box + 10 LP_FEASIBILITY`` (the LP solver's own feasibility tolerance)."""
+    return 2.0 * math.sqrt(n) * (box + 10 * LP_FEASIBILITY) / (max(ind.sigma_min, 1e-300) * ind.norms)
+
+
+def _dependence_witness(M: np.ndarray, fit: np.ndarray, alpha: np.ndarray, allowed: np.ndarray,
+                        ind: _Independence, box: float) -> tuple[np.ndarray, int] | None:
+    """For numerically dependent columns: move ``alpha`` along the null direction until an allowed
+    coordinate reaches zero. Returns ``(alpha', g)`` when ``alpha'`` is still in the box face (a second
+    point of the face with ``alpha'_g = 0``), else None (dependence within the rank tolerance only)."""
+    idx = np.flatnonzero(allowed)
+    best = None
+    for sign in (1.0, -1.0):
+        d = sign * ind.null
+        neg = d < 0
+        if not neg.any():
+            continue
+        ratios = alpha[idx][neg] / -d[neg]
+        j = int(np.argmin(ratios))
+        t = float(ratios[j])
+        if best is None or t < best[0]:
+            best = (t, d, int(idx[np.flatnonzero(neg)[j]]))
+    if best is None:
+        return None
+    t, d, g = best
+    moved = alpha.copy()
+    moved[idx] = np.maximum(alpha[idx] + t * d, 0.0)
+    moved[g] = 0.0
+    if float(np.abs(M @ moved - fit).max(initial=0.0)) > box:
+        return None
+    return moved, g
+
+
+def _group_alphas(result, cand: Candidate, inst: Instance) -> tuple[np.ndarray, float]:
+    """The candidate in merged alpha coordinates, ``alpha_g = sum_{b in g} ||w_b|| / ||v_b||``, and the
+    fraction of its ``sum ||w_b||`` outside the equicorrelation set ``E``."""
+    W = cand.U - cand.H if result.gated else np.hstack([cand.U, cand.H])  # gated: one free block per gate
+    norms = np.linalg.norm(W, axis=0)
+    alpha = np.zeros(len(result.groups))
+    for g, members in enumerate(result.groups):
+        for b in members:
+            alpha[g] += norms[b] / max(result.lam * float(result.correlation_norms[b]), 1e-300)
+    inside = np.zeros(W.shape[1], bool)
+    inside[[b for members in result.groups for b in members]] = True
+    total = float(norms.sum())
+    outside = float(norms[~inside].sum()) / total if total > 0 else 0.0
+    return alpha, outside
+
+
+def check_c10_polytope(M: np.ndarray, fit: np.ndarray, alpha: np.ndarray, acc: Accuracy = Accuracy(),
+                       minimal: bool | None = None) -> Verdict:
+    """C10 on a polytope ``{alpha >= 0 : M alpha = fit}`` (merged columns) at one of its points ``alpha``:
+    minimal ``<=>`` the columns on its support ``A`` are independent ``<=>`` it is a vertex.
+
+    Three separate computations, compared:
+
+    * independence: singular values of the column-normalized ``M_A`` (``POLY_RANK_TOL``);
+    * the face ``F = {alpha' >= 0 : alpha'_g = 0 off A, |M alpha' - fit|_inf <= box}`` by two LPs per
+      ``g in A`` (``lo_g``, ``hi_g``); ``box`` is at least ``2 |M alpha - fit|_inf`` (``alpha`` is in
+      ``F``).
+      *Vertex*: ``F`` is one point, ``hi_g - lo_g`` within noise; *minimal*: no point of ``F`` drops
+      a neuron, ``lo_g > 0``.
+
+    Independent: every width ``hi_g - lo_g <= W_g = 2 sqrt(n) box / (sigma_min(N) c_g)`` (derived in
+    :func:`_width_bound`) and ``lo_g >= alpha_g - W_g`` (+ slack). Dependent: the kit moves ``alpha``
+    along the null vector until a coordinate ``g*`` vanishes; if that point stays in ``F`` (an explicit
+    second point), the LPs must find ``lo_g* <= slack`` (not minimal) and ``hi_g* - lo_g* >=
+    alpha_g* (1 - slack)`` (not a vertex); if it leaves ``F`` the dependence is within the rank tolerance
+    only and the claim is not applicable. ``minimal``, when given, is a verdict under test (from another
+    tool); it must equal the kit's. Minimal points of one polytope may have different widths ``|A|``
+    (do not assume equal cardinality): the width is reported, never compared.
+    """
+    M, fit, alpha = np.asarray(M, float), np.asarray(fit, float), np.asarray(alpha, float)
+    n = M.shape[0]
+    top = float(alpha.max(initial=0.0))
+    A = alpha > SUPPORT_TOL * top if top > 0 else np.zeros(alpha.size, bool)
+    if not A.any():
+        return _not_applicable("C10", "the point is zero (no neuron)")
+    ind = _independence(M[:, A])
+    box = _box(M[:, A], fit, 2.0 * float(np.abs(M @ alpha - fit).max(initial=0.0)))
+    lo, hi = _coordinate_ranges(M, fit, A, box)
+    if np.isnan(lo[A]).any() or np.isnan(hi[A]).any():
+        return Verdict("C10", False, "an LP over the face through the point failed (the point is not in the "
+                       "polytope)", {"width": int(A.sum())})
+    width = hi - lo
+    sl = acc.slack * (1.0 + top)
+    nums = {"width": int(A.sum()), "independent": ind.independent, "singular_ratio": ind.ratio,
+            "max_face_width": float(width[A].max()), "min_lower": float(lo[A].min()), "box": box}
+    parts = []
+    if ind.independent:
+        W = _width_bound(ind, n, box)
+        nums["width_bound"] = float(W.max())
+        parts += [("the support is independent but the face through the point is not a single point (not a "
+                   "vertex)", float(np.max(width[A] - W)), sl),
+                  ("the support is independent but a point of its face drops a neuron (not minimal)",
+                   float(np.max(alpha[A] - W - lo[A])), sl)]
+        kit_minimal = True
+    else:
+        witness = _dependence_witness(M, fit, alpha, A, ind, box)
+        if witness is None:
+            return _not_applicable("C10", "the support is dependent within the rank tolerance only (the null "
+                                   "direction leaves the polytope)")
+        _, g = witness
+        nums["dropped_group"] = g
+        parts += [("the support is dependent but no point of its face drops a neuron (minimal)", lo[g], sl),
+                  ("the support is dependent but the face through the point is a single point (a vertex)",
+                   alpha[g] * (1 - 1e-6) - width[g], sl)]
+        kit_minimal = False
+    nums["minimal"] = kit_minimal
+    if minimal is not None:
+        nums["claimed_minimal"] = bool(minimal)
+        parts.append(("the minimality verdict under test disagrees with independence of the merged support",
+                      0.0 if bool(minimal) == kit_minimal else 1.0, 0.0))
+    return _failures("C10", parts, nums, "minimal <=> independent <=> vertex at the point "
+                     f"({'minimal' if kit_minimal else 'not minimal'}, width {int(A.sum())})")
+
+
+def check_c10(inst: Instance, cand: Candidate, acc: Accuracy = Accuracy(), analysis: Callable | None = None,
+              minimal: bool | None = None, gated: bool = False) -> Verdict:
+    """C10, minimality (theory.md §4, Prop. 3.6): an optimal solution is minimal iff the (merged) columns
+    ``Z_b v_b`` of its non-zero blocks are linearly independent iff it is a vertex of ``P_lam``; minimal
+    solutions may differ in size.
+
+    ``P_lam`` (groups of duplicates merged, ``M``, ``y_hat``) comes from ``analysis`` (default
+    :func:`certify.optimal_set.analysis.optimal_set`, float estimates); the candidate is mapped to
+    ``alpha_g = sum_{b in g} ||w_b|| / ||v_b||`` and :func:`check_c10_polytope` decides (its docstring
+    derives the tolerances). Not applicable to the zero solution, or when more than ``1e-3`` of
+    ``sum ||w_b||`` lies outside ``E`` (the candidate is not a point of ``P_lam`` within accuracy: C3
+    judges that). A ``SolverError`` of the analysis fails the claim.
+    """
+    from certify.errors import SolverError
+
+    try:
+        result = _optimal_set_of(inst, cand, gated, analysis)
+    except SolverError as exc:
+        return Verdict("C10", False, f"the optimal-set analysis failed: {exc}")
+    if not result.groups:
+        return _not_applicable("C10", "no equicorrelation block (the zero solution)")
+    alpha, outside = _group_alphas(result, cand, inst)
+    if outside > 1e-3:
+        return _not_applicable("C10", f"{outside:.3g} of sum ||w_b|| lies outside E (not a point of P_lam)")
+    return check_c10_polytope(result.columns, result.fit, alpha, acc, minimal)
+
+
+def check_c11_polytope(M: np.ndarray, fit: np.ndarray, unique: bool | None = None,
+                       acc: Accuracy = Accuracy()) -> Verdict:
+    """C11 on a polytope ``P = {alpha >= 0 : M alpha = fit}`` (merged columns): ``P`` is a single point iff
+    the columns on its support ``S`` are independent.
+
+    ``S`` and the widths come from LPs over the box polytope (``box`` of :func:`_box`): ``hi_g`` (max of
+    ``alpha_g``; ``g in S`` iff ``hi_g > SUPPORT_TOL max hi``) and ``lo_g``. Independent ``M_S``: every width
+    ``hi_g - lo_g <= W_g`` (the bound of :func:`_width_bound`; + slack). Dependent: the kit takes the
+    interior point ``alpha_bar`` (the average of the maximizers) and moves it along the null vector until a
+    coordinate ``g*`` vanishes; if that point stays in the box it is an explicit second point of ``P`` and
+    the width of ``g*`` must be at least ``alpha_bar_g*`` (- slack); otherwise not applicable. ``unique``,
+    when given, is the uniqueness verdict under test; it must equal the independence of ``M_S``.
+    """
+    from scipy.optimize import linprog
+
+    M, fit = np.asarray(M, float), np.asarray(fit, float)
+    n, k = M.shape
+    if k == 0:
+        return _not_applicable("C11", "no equicorrelation block (the zero solution is the only optimum)")
+    box = _box(M, fit)
+    everything = np.ones(k, bool)
+    lo, hi = _coordinate_ranges(M, fit, everything, box)
+    if np.isnan(hi).any() or np.isnan(lo).any():
+        return Verdict("C11", False, "an LP over P_lam failed (the fit is not a non-negative combination of "
+                       "the columns)", {"groups": k})
+    S = hi > SUPPORT_TOL * max(float(hi.max()), 1e-300)
+    ind = _independence(M[:, S])
+    width = hi - lo
+    top = float(hi.max())
+    sl = acc.slack * (1.0 + top)
+    nums = {"groups": k, "support": int(S.sum()), "independent": ind.independent, "singular_ratio": ind.ratio,
+            "max_width": float(width[S].max()), "box": box}
+    parts = []
+    if ind.independent:
+        W = _width_bound(ind, n, box)
+        nums["width_bound"] = float(W.max())
+        parts.append(("{Z_b v_b : b in S} is independent but P_lam is not a single point",
+                      float(np.max(width[S] - W)), sl))
+    else:
+        A_ub, b_ub = np.vstack([M, -M]), np.concatenate([fit + box, -fit + box])
+        points = []
+        for g in np.flatnonzero(S):
+            c = np.zeros(k)
+            c[g] = -1.0
+            res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=[(0, None)] * k, method="highs", options=_HIGHS)
+            if res.status == 0:
+                points.append(np.maximum(res.x, 0.0))
+        bar = np.mean(points, axis=0)
+        witness = _dependence_witness(M, fit, bar, S, ind, box)
+        if witness is None:
+            return _not_applicable("C11", "S is dependent within the rank tolerance only (the null direction "
+                                   "leaves P_lam)")
+        _, g = witness
+        nums["moved_group"] = g
+        parts.append(("{Z_b v_b : b in S} is dependent but P_lam is a single point",
+                      bar[g] * (1 - 1e-6) - width[g], sl))
+    if unique is not None:
+        nums["claimed_unique"] = bool(unique)
+        parts.append(("the uniqueness verdict under test disagrees with the independence of "
+                      "{Z_b v_b : b in S}",
+                      0.0 if bool(unique) == ind.independent else 1.0, 0.0))
+    state = "unique" if ind.independent else "not unique"
+    return _failures("C11", parts, nums, f"P_lam is a single point iff S is independent ({state})")
+
+
+def check_c11(inst: Instance, cand: Candidate, acc: Accuracy = Accuracy(), analysis: Callable | None = None,
+              gated: bool = False) -> Verdict:
+    """C11, uniqueness (theory.md §4, Prop. 4.3): the optimum is p-unique iff ``{Z_b v_b : b in S_lam}``
+    (duplicates merged) is linearly independent, i.e. iff ``P_lam`` is a single point.
+
+    ``P_lam`` from ``analysis`` (default :func:`certify.optimal_set.analysis.optimal_set`); the kit
+    recomputes ``S_lam`` and the widths of ``P_lam`` by its own LPs and compares with the independence of
+    the merged columns and with the analysis' (numerical) ``unique`` verdict
+    (:func:`check_c11_polytope`). A ``SolverError`` of the analysis fails the claim.
+    """
+    from certify.errors import SolverError
+
+    try:
+        result = _optimal_set_of(inst, cand, gated, analysis)
+    except SolverError as exc:
+        return Verdict("C11", False, f"the optimal-set analysis failed: {exc}")
+    if not result.groups:
+        return _not_applicable("C11", "no equicorrelation block (the zero solution)")
+    verdict = check_c11_polytope(result.columns, result.fit, result.unique, acc)
+    if verdict.applicable and verdict.holds and int(verdict.numbers["support"]) != len(result.support):
+        return Verdict("C11", False, "the analysis' support S_lam differs from the kit's LPs",
+                       verdict.numbers, 0.0)
+    return verdict
+
+
+def _kit_columns(inst: Instance, result, gated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``Z_b v_b`` of every block of ``E`` recomputed by the kit (its own projections, from the analysis'
+    residual) and their signs."""
+    P = inst.P
+    E = np.array(result.equicorrelation, int)
+    pats, signs = E % P, np.where(E < P, 1.0, -1.0)
+    if gated:
+        V = inst.X.T @ (inst.D[:, pats].astype(float) * result.residual[:, None]) * signs
+    else:
+        V, _ = correlations(inst.X, result.residual, inst.D, pats, signs)
+    cols = signs * inst.D[:, pats].astype(float) * (inst.X @ V)
+    return cols, signs
+
+
+def check_c12(inst: Instance, cand: Candidate, acc: Accuracy = Accuracy(), analysis: Callable | None = None,
+              gated: bool = False) -> Verdict:
+    """C12, duplicate blocks (theory.md §4): blocks of ``E`` with equal sign and equal ``Z_b v_b`` (a neuron
+    on a data hyperplane belongs to several patterns differing only there) are one neuron; merge them before
+    testing uniqueness or minimality, and p-uniqueness is decided on the merged columns.
+
+    The kit recomputes ``Z_b v_b`` for every block of the analysis' ``E`` (its own projections) and checks
+    the analysis' groups: *sound* (members share the sign and their columns agree within ``MERGE_SOUND_TOL``
+    of the largest column), *complete* (the representatives of two groups of equal sign differ by more than
+    ``MERGE_COMPLETE_TOL``), and the p-uniqueness verdict equals the independence of the merged support
+    columns (kit's ``POLY_RANK_TOL``; ``S`` from the analysis). The tolerances are relative: the estimated
+    ``v_b`` carry the solver's error (~1e-6 at a relative gap of 1e-10), exact duplicates agree to round-off.
+    """
+    from certify.errors import SolverError
+
+    try:
+        result = _optimal_set_of(inst, cand, gated, analysis)
+    except SolverError as exc:
+        return Verdict("C12", False, f"the optimal-set analysis failed: {exc}")
+    if not result.groups:
+        return _not_applicable("C12", "no equicorrelation block (the zero solution)")
+    cols, signs = _kit_columns(inst, result, gated)
+    position = {b: i for i, b in enumerate(result.equicorrelation)}
+    scale = max(float(np.abs(cols).max(initial=0.0)), 1e-300)
+    reps = [position[g[0]] for g in result.groups]
+    spread, mixed = 0.0, 0
+    for members in result.groups:
+        idx = [position[b] for b in members]
+        mixed += int(len({signs[i] for i in idx}) > 1)
+        spread = max(spread, float(np.abs(cols[:, idx] - cols[:, idx[:1]]).max(initial=0.0)) / scale)
+    closest = math.inf
+    for i, a in enumerate(reps):
+        for b in reps[i + 1:]:
+            if signs[a] == signs[b]:
+                closest = min(closest, float(np.abs(cols[:, a] - cols[:, b]).max()) / scale)
+    S = list(result.support)
+    merged = _independence(cols[:, [reps[g] for g in S]])
+    unmerged = _independence(cols[:, [position[b] for g in S for b in result.groups[g]]])
+    nums = {"blocks": len(result.equicorrelation), "groups": len(result.groups), "support": len(S),
+            "group_spread": spread, "closest_groups": closest if math.isfinite(closest) else -1.0,
+            "merged_independent": merged.independent, "unmerged_independent": unmerged.independent,
+            "claimed_unique": bool(result.unique)}
+    return _failures("C12", [
+        ("a merged group mixes signs", float(mixed), 0.0),
+        ("a merged group holds blocks with different Z_b v_b", spread, MERGE_SOUND_TOL),
+        ("two duplicate blocks (equal sign and Z_b v_b) were not merged",
+         MERGE_COMPLETE_TOL - closest if math.isfinite(closest) else -1.0, 0.0),
+        ("the p-uniqueness verdict differs from the independence of the merged columns on S",
+         0.0 if bool(result.unique) == merged.independent else 1.0, 0.0),
+    ], nums, "duplicates merged (sound and complete); p-uniqueness decided on the merged columns")
+
+
+def _numerical_polytope(M: np.ndarray, fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The estimated polytope with its numerical rank made exact: the column-normalized ``N = M C^-1``
+    truncated to its singular values above ``POLY_RANK_TOL sigma_max`` (``M_r = N_r C``), and the fit
+    ``M_r alpha_nnls``, the nearest non-negative combination of those columns. The float estimates carry
+    the solver's error (dependencies hold to ~1e-8 only, and ``M alpha = y_hat`` to ~1e-6), so with exact
+    equalities on the raw estimates every polytope would shrink to a point."""
+    from scipy.optimize import nnls
+
+    norms = np.maximum(np.linalg.norm(M, axis=0), 1e-300)
+    U, sv, Vt = np.linalg.svd(M / norms, full_matrices=False)
+    r = int(np.sum(sv > POLY_RANK_TOL * sv[0])) if sv.size and sv[0] > 0 else 0
+    Mr = (U[:, :r] * sv[:r]) @ Vt[:r] * norms
+    alpha_ls, _ = nnls(Mr, fit, maxiter=max(100, 10 * M.shape[1]))
+    return Mr, Mr @ alpha_ls
+
+
+def default_min_norm(M: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """The selection under test by default: :func:`certify.selection.select.min_norm` (``norm="alpha"``) on
+    ``{alpha >= 0 : M alpha = fit}`` (polished by the C16 formula on its support)."""
+    from certify.selection.polytope import ScalingPolytope
+    from certify.selection.select import min_norm
+
+    k = M.shape[1]
+    poly = ScalingPolytope(np.eye(k), np.ones(k, int), np.asarray(M, float), np.asarray(fit, float))
+    return min_norm(poly, norm="alpha").alpha
+
+
+def check_c16_polytope(M: np.ndarray, fit: np.ndarray, alpha: np.ndarray, acc: Accuracy = Accuracy()
+                       ) -> Verdict:
+    """C16 on ``P = {alpha >= 0 : M alpha = fit}``: ``alpha`` is its minimum-norm point, and on its support
+    ``A`` it is ``(M_A)^+ fit``.
+
+    ``A = {g : alpha_g > SELECTION_ZERO_TOL max alpha}``; ``eps = rtol (1 + 1/2 ||alpha||^2)`` is the declared
+    suboptimality of the selection in ``1/2 ||alpha||^2``, so ``||alpha - alpha*|| <= sqrt(2 eps)`` (1-strong
+    convexity). Three comparisons:
+
+    1. ``alpha`` in ``P``: ``alpha >= 0`` and ``|M alpha - fit|_inf <= box`` (:func:`_box`);
+    2. the formula: ``||alpha_A - (M_A)^+ fit|| <= ||(M_A)^+ (fit - M_A alpha_A)|| + sqrt(2 eps)`` (+ slack):
+       ``(M_A)^+ fit - alpha_A`` is that pseudo-inverse term minus the component of ``alpha_A`` outside the
+       row space of ``M_A``, which is zero at ``alpha*`` and 1-Lipschitz;
+    3. optimality by weak duality: for any ``mu`` and ``a >= 0``, ``1/2 ||a||^2 >= mu^T M a - 1/2
+       ||(M^T mu)_+||^2`` (expand ``1/2 ||a - (M^T mu)_+||^2 >= 0``), so for the minimizer ``alpha*``
+       (``M alpha* = fit``) ``1/2 ||alpha*||^2 >= mu^T fit - 1/2 ||(M^T mu)_+||^2``. The gap
+       ``1/2 ||alpha||^2 - mu^T fit + 1/2 ||(M^T mu)_+||^2`` bounds the suboptimality of ``alpha``; at
+       the minimizer, with the KKT multiplier (``M_A^T mu = alpha_A``, ``M_g^T mu <= 0`` off ``A``) it is
+       ``mu^T (M alpha - fit)``. The kit takes the better of ``mu = (M_A^T)^+ alpha_A`` and the ``mu`` of
+       one LP (``M_A^T mu`` = the row-space part of ``alpha_A``, ``max_{g not in A} M_g^T mu`` minimized)
+       and requires ``gap <= eps + |mu^T (M alpha - fit)|`` (+ slack). A vertex that is not the
+       minimum-norm point fails here: ``M_g^T mu > 0`` for some ``g`` off its support.
+    """
+    from scipy.optimize import linprog
+
+    M, fit, alpha = np.asarray(M, float), np.asarray(fit, float), np.asarray(alpha, float)
+    n, k = M.shape
+    top = float(alpha.max(initial=0.0))
+    if k == 0 or top <= 0:
+        return _not_applicable("C16", "P is the zero point (no atom)")
+    A = alpha > SELECTION_ZERO_TOL * top
+    box = _box(M, fit)
+    resid = M @ alpha - fit
+    eps = acc.rtol * (1.0 + 0.5 * float(alpha @ alpha))
+    sl = acc.slack * (1.0 + float(alpha @ alpha))
+    MA = M[:, A]
+    pinv = np.linalg.pinv(MA)
+    formula = pinv @ fit
+    diff = float(np.linalg.norm(alpha[A] - formula))
+    tol_formula = float(np.linalg.norm(pinv @ (fit - MA @ alpha[A]))) + math.sqrt(2 * eps) + sl
+    row_part = MA.T @ (pinv.T @ alpha[A])  # projection of alpha_A onto the row space of M_A
+    # LP: minimize t s.t. M_A^T mu = row_part, M_g^T mu <= t (g not in A), |t| <= scale
+    off = np.flatnonzero(~A)
+    mus = [pinv.T @ alpha[A]]
+    if off.size:
+        scale = 1.0 + float(np.abs(M).max()) * float(np.abs(mus[0]).sum())
+        c = np.zeros(n + 1)
+        c[-1] = 1.0
+        A_ub = np.hstack([M[:, off].T, -np.ones((off.size, 1))])
+        A_eq = np.hstack([MA.T, np.zeros((int(A.sum()), 1))])
+        res = linprog(c, A_ub=A_ub, b_ub=np.zeros(off.size), A_eq=A_eq, b_eq=row_part,
+                      bounds=[(None, None)] * n + [(-scale, scale)], method="highs")
+        if res.status == 0:
+            mus.append(res.x[:n])
+
+    def excess(mu: np.ndarray) -> tuple[float, float]:
+        positive = np.maximum(M.T @ mu, 0.0)
+        gap = 0.5 * float(alpha @ alpha) - float(mu @ fit) + 0.5 * float(positive @ positive)
+        return gap, eps + abs(float(mu @ resid)) + sl
+
+    gap, tol_gap = min((excess(mu) for mu in mus), key=lambda pair: pair[0] - pair[1])
+    nums = {"atoms": k, "support": int(A.sum()), "norm_squared": float(alpha @ alpha),
+            "formula_difference": diff, "duality_gap": gap, "fit_residual": float(np.abs(resid).max())}
+    return _failures("C16", [
+        ("the selected point is not in the polytope (negative entry)", float(-alpha.min()), 0.0),
+        ("the selected point does not reproduce the fit", float(np.abs(resid).max()), box),
+        ("alpha_A differs from (M_A)^+ y_hat on its support", diff, tol_formula),
+        ("the selected point is not the minimum-norm point (positive duality gap)", gap, tol_gap),
+    ], nums, "the selected point is the minimum-norm point and equals (M_A)^+ y_hat on its support")
+
+
+def check_c16(inst: Instance, cand: Candidate, acc: Accuracy = Accuracy(), analysis: Callable | None = None,
+              selector: Callable | None = None, gated: bool = False) -> Verdict:
+    """C16, the minimum-norm formula (theory.md §6, derived): the minimum-norm point of ``P_lam`` (in merged
+    alpha coordinates; on ``P_lam`` every ``||v_b|| = lam`` so ``sum ||w_b||^2 = lam^2 ||alpha||^2`` for
+    unsplit groups) satisfies ``alpha_A* = (M_A*)^+ y_hat`` on its support ``A*``.
+
+    ``P_lam`` from ``analysis`` (default :func:`certify.optimal_set.analysis.optimal_set`); ``selector(M,
+    y_hat) -> alpha`` is the selection under test (default :func:`default_min_norm`, certify's
+    :func:`certify.selection.select.min_norm`). The float estimates satisfy their dependencies and
+    ``M alpha = y_hat`` only up to the solver's accuracy, so selector and check get the polytope of
+    :func:`_numerical_polytope` (rank truncated at ``POLY_RANK_TOL``, consistent fit by NNLS).
+    :func:`check_c16_polytope` decides (tolerances derived there). A
+    ``SolverError`` of the analysis or the selector fails the claim.
+    """
+    from certify.errors import SolverError
+
+    try:
+        result = _optimal_set_of(inst, cand, gated, analysis)
+    except SolverError as exc:
+        return Verdict("C16", False, f"the optimal-set analysis failed: {exc}")
+    if not result.groups:
+        return _not_applicable("C16", "no equicorrelation block (the zero solution)")
+    M, fit = _numerical_polytope(np.asarray(result.columns, float), np.asarray(result.fit, float))
+    try:
+        alpha = np.asarray((selector or default_min_norm)(M, fit), float)
+    except SolverError as exc:
+        return Verdict("C16", False, f"the selection failed: {exc}")
+    if alpha.shape != (M.shape[1],) or not np.isfinite(alpha).all():
+        return Verdict("C16", False, f"the selection returned {alpha.shape}, expected ({M.shape[1]},) finite")
+    return check_c16_polytope(M, fit, alpha, acc)
+
+
 # --- The table ---------------------------------------------------------------------------------------
 
 
@@ -676,11 +1202,19 @@ CLAIMS: dict[str, ClaimSpec] = {s.id: s for s in [
               "2020; Wang-Lacotte-Pilanci 2022)", "network", check_c8),
     ClaimSpec("C9", "Algorithm 1 keeps fit and objective, ends independent with <= rank neurons, factors in "
               "[0, 2]", "theory.md §5 (Mishkin-Pilanci 2023, Alg. 1)", "pruner", check_c9),
+    ClaimSpec("C10", "minimal <=> independent merged columns <=> vertex of P_lam (widths may differ)",
+              "theory.md §4 (Prop. 3.6; P_lam by certify.optimal_set)", "solution", check_c10),
+    ClaimSpec("C11", "unique <=> {Z_b v_b : b in S_lam} independent (P_lam a single point)",
+              "theory.md §4 (Prop. 4.3)", "solution", check_c11),
+    ClaimSpec("C12", "duplicate blocks merged (sound, complete); p-uniqueness on merged columns",
+              "theory.md §4 (duplicate blocks)", "solution", check_c12),
     ClaimSpec("C13", "path monotonicity and the derivative sandwich", "theory.md §6 (Mishkin-Pilanci 2023)",
               "path", check_c13),
     ClaimSpec("C14", "continuity of the path (fit, quantitative)", "theory.md §6 (derived form)", "path",
               check_c14),
+    ClaimSpec("C16", "the min-norm point of P_lam is (M_A)^+ y_hat on its support (certify.selection)",
+              "theory.md §6 (derived)", "solution", check_c16),
 ]}
-"""The claims this kit checks, in order. C10-C12, C15, C16 are not in it (docs/claims/index.md).
+"""The claims this kit checks, in order. C15 is not in it (docs/claims/index.md).
 C9 tests a pruner (:func:`certify.pruning.prune`), not a solver: ``check_solver`` does not run it;
 ``certify selftest`` runs it on networks with duplicated and split neurons."""

@@ -8,6 +8,9 @@ Subjects (each checked with :func:`certify.testing.check_solver.check_solver`):
 * ``network``: the network problem for two features (every pattern enumerated, the convex optimum
   mapped to a network), reference cvxpy;
 * ``prune``: C9 against :func:`certify.pruning.prune` (:func:`certify.testing.check_solver.check_pruner`);
+* the optimal-polytope claims C10-C12 and C16 run for the two convex subjects (``P_lam`` analysed by
+  :func:`certify.optimal_set.analysis.optimal_set`, the min-norm point selected by
+  :func:`certify.selection.select.min_norm`);
 * ``planted``: both solvers on planted instances with a known exact optimum
   (:mod:`certify.testing.known`): the optimal value within the solver's accuracy, the fit and the
   single vertex of the optimal polytope.
