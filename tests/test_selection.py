@@ -294,3 +294,25 @@ def test_select_all_reports_equal_objectives_on_an_optimal_set_only():
     report2 = select.select_all(Problem(X2, y2, "1/10"), neuron_polytope(X2, net2), X2[:3], y2[:3],
                                 cost="random")
     assert not report2.equal and report2.spread > 1e-6
+
+
+@pytest.mark.parametrize("make", ["relu0", "relu2", "gated2"])
+def test_min_norm_on_p_lambda_estimated_from_a_solver_solution(make):
+    """Regression: P_lambda built from a float solve (not the planted exact weights) is consistent
+    enough for the QP selections (the raw estimates made Clarabel report 'infeasible' or missed
+    the fit by 5e-7); on the planted gated segment the min-norm point is its midpoint."""
+    from certify.optimal_set.analysis import optimal_set
+    from certify.selection.polytope import from_optimal_set
+    from certify.solve.working_set import solve
+    from certify.testing.planted import planted_gated, planted_relu
+
+    planted = {"relu0": lambda: planted_relu(0), "relu2": lambda: planted_relu(2),
+               "gated2": lambda: planted_gated(2)}[make]()
+    gated = make.startswith("gated")
+    X, y, D = (np.asarray(a, float) for a in (planted.X, planted.y, planted.D))
+    sol = solve(X, y, float(planted.lam), D, gated=gated)
+    poly = from_optimal_set(X, D, optimal_set(X, y, float(planted.lam), D, sol.U, sol.H, gated=gated))
+    chosen = select.min_norm(poly)
+    assert chosen.fit_residual <= 1e-7
+    if gated:
+        np.testing.assert_allclose(chosen.alpha, 0.5, atol=1e-3)

@@ -192,6 +192,35 @@ def merge_duplicates(polytope: ScalingPolytope, cosine_tol: float = 1e-9) -> Sca
                            polytope.label + ", duplicates merged")
 
 
+#: Relative singular-value cut below which the estimated columns of ``P_lambda`` count as dependent.
+ESTIMATE_RANK_TOL = 1e-4
+
+
+def consistent_estimate(M: np.ndarray, fit: np.ndarray, rank_tol: float = ESTIMATE_RANK_TOL
+                        ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Float estimates of ``{alpha >= 0 : M alpha = fit}`` made consistent.
+
+    The estimates carry the solver's error: exact dependencies among the columns hold to ~1e-8 only
+    and ``M alpha = fit`` to ~1e-6, so with exact equalities on the raw estimates a non-trivial
+    polytope shrinks to a point or becomes empty. Returns ``(M_r, fit_r, moved)``: the
+    column-normalized ``M`` truncated to its singular values above ``rank_tol * sigma_max``
+    (scaled back), the fit replaced by ``M_r alpha_nnls``, the nearest non-negative combination
+    of those columns, and ``moved = ||fit_r - fit|| / max(1, ||fit||)`` (how far the fit moved).
+    """
+    from scipy.optimize import nnls
+
+    M = np.asarray(M, np.float64)
+    fit = np.asarray(fit, np.float64)
+    norms = np.maximum(np.linalg.norm(M, axis=0), 1e-300)
+    U, sv, Vt = np.linalg.svd(M / norms, full_matrices=False)
+    r = int(np.sum(sv > rank_tol * sv[0])) if sv.size and sv[0] > 0 else 0
+    Mr = (U[:, :r] * sv[:r]) @ Vt[:r] * norms
+    alpha, _ = nnls(Mr, fit, maxiter=max(100, 10 * M.shape[1]))
+    fit_r = Mr @ alpha
+    moved = float(np.linalg.norm(fit_r - fit)) / max(1.0, float(np.linalg.norm(fit)))
+    return Mr, fit_r, moved
+
+
 def from_optimal_set(features: np.ndarray, patterns: np.ndarray, result) -> ScalingPolytope:
     """``P_lambda`` of :func:`certify.optimal_set.analysis.optimal_set` as a scaling polytope.
 
@@ -199,7 +228,9 @@ def from_optimal_set(features: np.ndarray, patterns: np.ndarray, result) -> Scal
     correlation vector, recomputed from ``result.residual``), sign of the block, column
     ``Z_b v_b`` of ``result.columns``; ``fit = result.fit``. Every point is optimal over the pattern
     scope (up to the float tolerances of ``result.tolerances``), and ``sum alpha_b ||v_b||`` is
-    constant on it.
+    constant on it. The columns and the fit are the estimates made consistent by
+    :func:`consistent_estimate` (numerical rank at ``ESTIMATE_RANK_TOL``; the fit moved to the nearest
+    non-negative combination of the columns; the label says by how much).
 
     Parameters
     ----------
@@ -216,5 +247,7 @@ def from_optimal_set(features: np.ndarray, patterns: np.ndarray, result) -> Scal
     V = correlation_vectors_all(X, result.residual, patterns, result.gated)
     reps = [g[0] for g in result.groups]
     signs = np.array([1 if b < P else -1 for b in reps])
-    return ScalingPolytope(V[:, reps], signs, np.asarray(result.columns, np.float64), result.fit, None,
-                           "P_lambda (" + result.label + ")")
+    M, fit, moved = consistent_estimate(result.columns, result.fit)
+    return ScalingPolytope(V[:, reps], signs, M, fit, None,
+                           f"P_lambda ({result.label}; numerical rank at {ESTIMATE_RANK_TOL:g}, "
+                           f"fit moved by {moved:.1e} relative to be consistent)")

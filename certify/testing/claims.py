@@ -1034,19 +1034,14 @@ def check_c12(inst: Instance, cand: Candidate, acc: Accuracy = Accuracy(), analy
 
 
 def _numerical_polytope(M: np.ndarray, fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The estimated polytope with its numerical rank made exact: the column-normalized ``N = M C^-1``
-    truncated to its singular values above ``POLY_RANK_TOL sigma_max`` (``M_r = N_r C``), and the fit
-    ``M_r alpha_nnls``, the nearest non-negative combination of those columns. The float estimates carry
-    the solver's error (dependencies hold to ~1e-8 only, and ``M alpha = y_hat`` to ~1e-6), so with exact
-    equalities on the raw estimates every polytope would shrink to a point."""
-    from scipy.optimize import nnls
+    """The estimated polytope with its numerical rank made exact and its fit made consistent
+    (:func:`certify.selection.polytope.consistent_estimate` at ``POLY_RANK_TOL``). The float estimates
+    carry the solver's error (dependencies hold to ~1e-8 only, and ``M alpha = y_hat`` to ~1e-6), so with
+    exact equalities on the raw estimates every polytope would shrink to a point."""
+    from certify.selection.polytope import consistent_estimate
 
-    norms = np.maximum(np.linalg.norm(M, axis=0), 1e-300)
-    U, sv, Vt = np.linalg.svd(M / norms, full_matrices=False)
-    r = int(np.sum(sv > POLY_RANK_TOL * sv[0])) if sv.size and sv[0] > 0 else 0
-    Mr = (U[:, :r] * sv[:r]) @ Vt[:r] * norms
-    alpha_ls, _ = nnls(Mr, fit, maxiter=max(100, 10 * M.shape[1]))
-    return Mr, Mr @ alpha_ls
+    Mr, fit_r, _ = consistent_estimate(M, fit, POLY_RANK_TOL)
+    return Mr, fit_r
 
 
 def default_min_norm(M: np.ndarray, fit: np.ndarray) -> np.ndarray:
