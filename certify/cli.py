@@ -3,7 +3,7 @@
 Exit codes
 ----------
 0  success (``check``: every claim accepted)
-1  ``check``: at least one claim rejected
+1  ``check``: at least one claim rejected; ``selftest``: a claim of the theory kit fails
 2  bad input or usage: a file, shape, value or option is wrong (the message names it)
 3  a budget was exceeded (e.g. too many exact ties for the own-pattern scope)
 """
@@ -19,7 +19,7 @@ import numpy as np
 
 from certify import __version__
 from certify.errors import BudgetError, CertifyError
-from certify.exact.rational import approx
+from certify.exact.rational import approx, parse_rational
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUDGET = 0, 1, 2, 3
 
@@ -30,13 +30,15 @@ Scaling: NC = 1/2 sum (f(x_k) - y_k)^2 + (lam/2) sum_j (||W1_j||^2 + w2_j^2); us
 weight_decay=lam)."""
 
 
-def _add_inputs(p: argparse.ArgumentParser) -> None:
+def _add_inputs(p: argparse.ArgumentParser, model_required: bool = True) -> None:
     p.add_argument("--data", required=True, metavar="FILE",
                    help="data set: .npz with arrays X (n, d) and y (n,), or .csv (last column the target)")
     p.add_argument("--target-column", type=int, default=-1, metavar="J",
                    help="CSV only: index of the target column (default: last)")
-    p.add_argument("--model", required=True, metavar="FILE",
-                   help="network: .npz / .safetensors with W1 (d, m), w2 (m,), optional b1 (m,); "
+    p.add_argument("--model", required=model_required, metavar="FILE",
+                   help=("" if model_required else "not needed for a data certificate (certify "
+                         "path), which embeds its networks; otherwise required. ")
+                   + "network: .npz / .safetensors with W1 (d, m), w2 (m,), optional b1 (m,); "
                         "or a PyTorch state_dict (.pt/.pth) of Linear(d, m) -> ReLU -> Linear(m, 1)")
     p.add_argument("--format", choices=["npz", "safetensors", "torch"], default=None,
                    help="model file format (default: from the extension)")
@@ -115,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--kink-tol", type=float, default=1e-6, metavar="TOL",
                    help="relative tolerance for near-kink diagnostics and the Goldstein measure "
                         "(default 1e-6)")
+    v.add_argument("--global", dest="global_opt", action="store_true",
+                   help="also certify global optimality over all networks of any width: enumerate every "
+                        "activation cell when the estimate 2 sum_(k<r) C(n-1, k) is at most --max-cells "
+                        "(global_gap claim), else search numerically for a better network (not_optimal "
+                        "claim if found; finding none proves nothing)")
+    v.add_argument("--max-cells", type=int, default=100_000, metavar="N",
+                   help="budget of the cell enumeration of --global (default 100000)")
+    v.add_argument("--global-time", type=float, default=None, metavar="S",
+                   help="with --global: stop the cell enumeration after S seconds (or on Ctrl-C); it is "
+                        "then reported as partial and the numerical search runs instead")
+    v.add_argument("--improved-out", metavar="NET", default=None,
+                   help="with --global: write the better network of a not_optimal claim (.npz), if any")
     v.add_argument("-o", "--output", required=True, metavar="CERT", help="certificate file to write (JSON)")
     v.add_argument("--report", metavar="FILE", default=None,
                    help="also write a report: .html or .md (plots beside a .md in <name>_files/)")
@@ -127,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "'ACCEPTED: k of k claims' or 'REJECTED: r of k claims'.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("certificate", metavar="CERT", help="certificate file (JSON)")
-    _add_inputs(c)
+    _add_inputs(c, model_required=False)
     c.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     _add_limits(c)
 
@@ -166,17 +180,94 @@ def build_parser() -> argparse.ArgumentParser:
                    help="certificate file to write (default: NET with .cert.json)")
     f.add_argument("--quiet", action="store_true", help="print only errors")
 
+    o = sub.add_parser(
+        "optimal-set", help="exact polytope of the network's neurons; optimal set over a scope",
+        description="Enumerate exactly the vertices of {beta >= 0 : F beta = F 1}, F the network's exact "
+                    "activation fits (every point keeps the fit; vertices are minimal networks), and "
+                    "analyse the optimal set of the convex program over a pattern scope (the network's "
+                    "own patterns or --patterns): E, S, dim P, p-uniqueness. The scope analysis is "
+                    "numerical (float estimates; tolerances stated); the polytope's vertices are "
+                    "exact and certified (--certificate; checked by certify check).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_inputs(o)
+    o.add_argument("--lam", required=True, metavar="L", help="regularization strength, > 0 (exact)")
+    o.add_argument("--convention", choices=["certify", "mean", "mse"], default="certify",
+                   help="scaling of --lam (see verify --help)")
+    o.add_argument("--bias", action="store_true", help="first-layer bias (regularized ones column)")
+    o.add_argument("--max-vertices", type=int, default=10_000, metavar="N",
+                   help="budget: refuse polytopes that may have more vertices (exit 3; default 10000)")
+    o.add_argument("--max-bases", type=int, default=20_000, metavar="N",
+                   help="budget of the lexicographic basis search; beyond it completeness is not "
+                        "certified (default 20000)")
+    o.add_argument("--max-seconds", type=float, default=None, metavar="S",
+                   help="time budget of the lexicographic basis search (default: none)")
+    o.add_argument("-o", "--output", required=True, metavar="SET", help="JSON file to write")
+    o.add_argument("--certificate", metavar="CERT", default=None,
+                   help="also write a certificate with the network_polytope_vertices claim")
+    o.add_argument("--report", metavar="FILE", default=None, help="also write an HTML report")
+    o.add_argument("--quiet", action="store_true", help="print only errors")
+
+    pr = sub.add_parser(
+        "prune", help="prune a network exactly to independent activations (Algorithm 1)",
+        description="Remove neurons whose fit (X W1_j)_+ w2_j is a combination of the others', "
+                    "rescaling the rest so that the fit stays exactly equal and NC does not increase "
+                    "(Algorithm 1 in exact rational arithmetic). Writes the float copy of the pruned "
+                    "network and a certificate with the claims objective, pruned and minimal (or "
+                    "not_minimal) about the written network; the exact rational network is in the "
+                    "pruned claim's evidence. Check it with `certify check CERT --data D --model NET`.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_inputs(pr)
+    pr.add_argument("--lam", required=True, metavar="L",
+                    help="regularization strength, > 0; read exactly ('0.1' is 1/10)")
+    pr.add_argument("--convention", choices=["certify", "mean", "mse"], default="certify",
+                    help="scaling of --lam (see verify --help)")
+    pr.add_argument("--bias", action="store_true", help="first-layer bias (regularized ones column)")
+    pr.add_argument("--method", choices=["auto", "fast", "exact"], default="auto",
+                    help="exact: every step in rational arithmetic (exact step log); fast: float steps "
+                         "and one exact final solve, accepted only if exactly valid, else exact (step "
+                         "log: float estimates); auto (default): fast when n*m >= 400, else exact. "
+                         "The certificate and its checks are the same")
+    pr.add_argument("-o", "--output", required=True, metavar="NET", help="pruned network to write (.npz)")
+    pr.add_argument("--certificate", metavar="CERT", default=None,
+                    help="certificate file to write (default: NET with .cert.json)")
+    pr.add_argument("--quiet", action="store_true", help="print only errors")
+
     d = sub.add_parser("demo", help="run the full pipeline on bundled data",
                        description="Fit a network on a small bundled data set (cvxpy over every "
                                    "activation pattern), verify it, check the certificate and write "
                                    "a report.")
     d.add_argument("--out", default="demo-output", metavar="DIR", help="output folder (default demo-output)")
+
+    s = sub.add_parser(
+        "selftest", help="run the theory test kit (claims of theory.md §8) against this installation",
+        description="Check the claims of theory.md §8 (certify.testing) on hypothesis-generated instances "
+                    "against the working-set solver, the cvxpy reference, the network problem and "
+                    "certify.pruning.prune (C9), plus planted instances with a known exact optimum. "
+                    "Prints a table: claim, source, examples run, verdict. Exit 1 if a claim fails. "
+                    "Float checks with stated tolerances; nothing is certified.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--profile", choices=["quick", "thorough"], default="quick",
+                   help="quick (30 examples per claim and subject; default) or thorough (400)")
+    s.add_argument("--report", metavar="FILE", default=None, help="also write the table as an HTML page")
+    s.add_argument("--verbose", action="store_true", help="print each subject's report")
+
+    from certify.path_cli import add_path_parser
+
+    add_path_parser(sub, EPILOG)
+    from certify.sensitivity.command import add_sensitivity_parser
+
+    add_sensitivity_parser(sub, EPILOG, _add_inputs)
     return parser
 
 
 def _progress(done: int, total: int) -> None:
     if total >= 200 and (done == total or done % max(1, total // 20) == 0):
         print(f"  bounding blocks: {done}/{total}", file=sys.stderr, flush=True)
+
+
+def _stage_progress(stage: str, done: int, total: int) -> None:
+    if total >= 10 and (done == total or done % max(1, total // 10) == 0):
+        print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
 
 def _load(args: argparse.Namespace):
@@ -202,8 +293,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.patterns:
         patterns = validate_patterns(load_patterns(args.patterns), problem.n, problem.features.shape[1])
     result = verify(problem, network, patterns=patterns, max_ties=args.max_ties,
-                    kink_tol=args.kink_tol, progress=None if args.quiet else _progress)
+                    kink_tol=args.kink_tol, progress=None if args.quiet else _progress,
+                    global_opt=args.global_opt, max_cells=args.max_cells,
+                    global_progress=None if args.quiet else _stage_progress, global_time=args.global_time)
     Path(args.output).write_text(result.to_json(), encoding="ascii")
+    if args.improved_out:
+        _write_improved(args.improved_out, network, result)
     if args.report:
         from certify.report.render import write_report
 
@@ -235,6 +330,7 @@ def summary(result) -> str:
     if result.goldstein_sq is not None:
         lines.append(f"Goldstein stationarity: {approx(result.goldstein_sq, 4, sqrt=True)} within radius "
                      f"{approx(result.goldstein_radius_sq, 3, sqrt=True)}")
+    lines.extend(_global_lines(result))
     kinks = result.certificate["diagnostics"]["near_kink"]["neurons"]
     if kinks:
         tol = result.certificate["diagnostics"]["near_kink"]["tolerance"]
@@ -243,19 +339,54 @@ def summary(result) -> str:
     return "\n".join(lines)
 
 
+def _write_improved(path: str, network, result) -> None:
+    from certify.certificates.not_optimal import improved_network
+
+    claim = next((c for c in result.certificate["claims"] if c["type"] == "not_optimal"), None)
+    if claim is None:
+        print("no not_optimal claim: no improved network written", file=sys.stderr)
+        return
+    improved_network(network, claim).save(path)
+    print(f"improved network (one more neuron, exactly smaller NC) written to {path}", file=sys.stderr)
+
+
+def _global_lines(result) -> list[str]:
+    """The global step's sentences and its certified numbers (``verify --global``)."""
+    summary = getattr(result, "global_summary", None)
+    if summary is None:
+        return []
+    lines = list(summary.lines)
+    for claim in result.certificate["claims"]:
+        if claim["type"] == "global_gap":
+            gap = parse_rational(claim["gap"])
+            rel = gap / result.objective if result.objective else gap
+            lines.append(f"global gap: NC - inf over all networks <= {approx(gap, 4)} (relative "
+                         f"{approx(rel, 3)})")
+        elif claim["type"] == "not_optimal":
+            lines.append(f"not optimal: a network with one more neuron has NC = "
+                         f"{approx(parse_rational(claim['improved_objective']), 10)} (decrease "
+                         f"{approx(parse_rational(claim['decrease']), 4)})")
+    return lines
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from certify.check.checker import check_certificate
     from certify.check.limits import CheckLimits
 
     limits = CheckLimits(**{name: getattr(args, name) for name in
                             ("max_bytes", "max_depth", "max_digits", "max_list", "max_work", "max_memory")})
-    X, y, network = _load(args)
+    loaded = _load(args) if args.model is not None else None  # input errors first, as before
     text = _read_at_most(args.certificate, limits.max_bytes + 1)  # one byte more: the checker rejects it
-    digest = None
-    if args.patterns:
-        digest = _pattern_digest(args, X, y, network)
-    report = check_certificate(text, X.tolist(), y.tolist(), network.W1.tolist(), network.w2.tolist(),
-                               None if network.b1 is None else network.b1.tolist(), digest, limits=limits)
+    from certify.path_cli import data_check
+
+    report = data_check(args, text, limits)  # a data certificate (no network), else None
+    if report is None:
+        X, y, network = loaded
+        digest = None
+        if args.patterns:
+            digest = _pattern_digest(args, X, y, network)
+        report = check_certificate(text, X.tolist(), y.tolist(), network.W1.tolist(), network.w2.tolist(),
+                                   None if network.b1 is None else network.b1.tolist(), digest, limits=limits)
     if args.json:
         print(json.dumps({"accepted": report.accepted, "summary": report.summary_line(),
                           "versions": report.versions,
@@ -336,13 +467,101 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_optimal_set(args: argparse.Namespace) -> int:
+    from certify.io.patterns import load_patterns, validate_patterns
+    from certify.optimal_set import command
+    from certify.problem import Problem, convert_lambda
+
+    X, y, network = _load(args)
+    problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
+    network.check_features(problem.d)
+    network.check_bias(problem.bias)
+    D = None
+    if args.patterns:
+        from certify.exact.patterns import decode
+        from certify.verify import given_pattern_strings
+
+        pat = validate_patterns(load_patterns(args.patterns), problem.n, problem.features.shape[1])
+        D = np.array([decode(p, problem.n) for p in given_pattern_strings(problem, pat)], dtype=np.uint8).T
+    def progress(found: int, frontier: int) -> None:
+        if not args.quiet:
+            print(f"  lexicographic bases: {found} found, {frontier} queued", file=sys.stderr, flush=True)
+
+    result = command.run(problem, network, D, max_vertices=args.max_vertices, max_bases=args.max_bases,
+                         max_seconds=args.max_seconds, progress=progress)
+    command.write_outputs(result, problem, network, args.output, args.certificate, args.report)
+    if not args.quiet:
+        print(command.summary(result))
+        cert = f"; certificate to {args.certificate}" if args.certificate else ""
+        print(f"written to {args.output}{cert}" + (f"; report to {args.report}" if args.report else ""))
+    return EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from certify.errors import InputError
+    from certify.problem import Problem, convert_lambda
+    from certify.pruning import prune
+    from certify.pruning.report import prune_summary
+
+    if args.patterns:
+        raise InputError("prune does not take --patterns")
+    X, y, network = _load(args)
+    problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
+    network.check_features(problem.d)
+    network.check_bias(problem.bias)
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet and total >= 20 and (done == total or done % max(1, total // 10) == 0):
+            print(f"  pruning: {done}/{total} dependent neurons processed", file=sys.stderr, flush=True)
+
+    result = prune(problem, network, progress=progress, method=args.method)
+    result.network.save(args.output)
+    cert = args.certificate or str(Path(args.output).with_suffix("")) + ".cert.json"
+    Path(cert).write_text(result.to_json(), encoding="ascii")
+    if not args.quiet:
+        print(prune_summary(result))
+        print(f"pruned network written to {args.output}; certificate to {cert}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from certify.demo import run_demo
 
     return run_demo(Path(args.out))
 
 
-COMMANDS = {"verify": cmd_verify, "check": cmd_check, "fit": cmd_fit, "demo": cmd_demo}
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from certify.testing.selftest import run_selftest
+
+    result = run_selftest(args.profile, verbose=args.verbose)
+    print(result.table())
+    for row in result.rows:
+        for line in row.details:
+            print(f"  {row.claim}: {line}")
+    print(result.summary())
+    if args.report:
+        from certify.report.render import render_selftest_html
+
+        Path(args.report).write_text(render_selftest_html(result), encoding="utf-8")
+        print(f"report written to {args.report}")
+    return EXIT_OK if result.ok else EXIT_REJECTED
+
+
+def _cmd_path(args: argparse.Namespace) -> int:
+    from certify.path_cli import cmd_path
+
+    return cmd_path(args)
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from certify.sensitivity.command import cmd_sensitivity
+
+    return cmd_sensitivity(args, _load)
+
+
+COMMANDS = {"verify": cmd_verify, "check": cmd_check, "fit": cmd_fit, "demo": cmd_demo, "prune": cmd_prune,
+            "optimal-set": cmd_optimal_set, "selftest": cmd_selftest, "path": _cmd_path,
+            "sensitivity": _cmd_sensitivity}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,10 @@ Claims produced (each re-checked exactly by :mod:`certify.check`):
   exactly) of the one-sided-gradient set at ties, which contains the Clarke subdifferential;
 * ``subsampled_gap``: NC(theta) minus the optimum of the convex program over a *pattern scope*
   is at most eps. The scope is the network's own exact patterns (default) or a given pattern
-  set. This gap is relative to that scope and is **not** a global optimality claim.
+  set. This gap is relative to that scope and is **not** a global optimality claim;
+* with ``global_opt``: ``global_gap`` (NC(theta) minus the optimum over all networks of any width,
+  every activation cell enumerated) and/or ``not_optimal`` (a better network), see
+  :mod:`certify.global_opt`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from certify.exact.context import ExactContext
 from certify.exact.dyadic import DyadicMatrix
 from certify.exact.patterns import DEFAULT_MAX_TIES, MAX_TIES_LIMIT
 from certify.exact.rational import parse_rational
+from certify.global_opt import DEFAULT_MAX_CELLS, GlobalSummary, global_claims
 from certify.network import Network
 from certify.problem import Problem
 
@@ -64,6 +68,7 @@ class VerificationResult:
     scope: str
     goldstein_sq: Fraction | None = None
     goldstein_radius_sq: Fraction | None = None
+    global_summary: GlobalSummary | None = None
 
     @property
     def relative_gap(self) -> float:
@@ -104,7 +109,9 @@ def given_pattern_strings(problem: Problem, patterns: dict) -> list[str]:
 
 def verify(problem: Problem, network: Network, patterns: dict | None = None,
            max_ties: int = DEFAULT_MAX_TIES, kink_tol: float = DEFAULT_KINK_TOL,
-           progress: Callable[[int, int], None] | None = None) -> VerificationResult:
+           progress: Callable[[int, int], None] | None = None, global_opt: bool = False,
+           max_cells: int = DEFAULT_MAX_CELLS, global_progress: Callable[[str, int, int], None] | None = None,
+           global_time: float | None = None) -> VerificationResult:
     """Certify objective, stationarity and the sub-sampled gap of ``network`` on ``problem``.
 
     Parameters
@@ -123,6 +130,18 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
         Relative tolerance of the near-kink diagnostics (not certified).
     progress : callable, optional
         Called as ``progress(done, total)`` while the blocks of the scope are bounded.
+    global_opt : bool, default=False
+        Also certify global optimality (:mod:`certify.global_opt`): a ``global_gap`` claim over
+        all networks of any width when the data's arrangement has at most ``max_cells`` cells,
+        and a ``not_optimal`` claim (a better network) where a violating direction is found.
+    max_cells : int, default=100000
+        Budget of the cell enumeration for ``global_opt``.
+    global_progress : callable, optional
+        Called as ``global_progress(stage, done, total)`` during the enumeration (stage
+        ``"enumerating cells"``, in pieces) and the cell bounds (``"bounding cells"``).
+    global_time : float, optional
+        Seconds for the cell enumeration; when spent (or on Ctrl-C) the enumeration is partial,
+        no ``global_gap`` claim is made and the numerical search runs instead.
 
     Returns
     -------
@@ -146,6 +165,11 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
     goldstein = goldstein_claim_or_none(ctx, X, W1, network.w2, kink_tol)
     if goldstein is not None:
         claims.append(goldstein)
+    summary = None
+    if global_opt:
+        extra, summary = global_claims(ctx, X, W1, max_cells=max_cells, progress=global_progress,
+                                       time_budget=global_time)
+        claims.extend(extra)
     diagnostics = {
         "certified": False,
         "near_kink": {"tolerance": kink_tol,
@@ -154,10 +178,14 @@ def verify(problem: Problem, network: Network, patterns: dict | None = None,
         "scope_patterns": len(plist),
         "exact_ties": len(ctx.ties),
     }
+    if summary is not None:
+        diagnostics["global"] = {"cell_estimate": summary.estimate, "enumerated": summary.enumerated,
+                                 "cells": summary.cells, "completeness": summary.scheme,
+                                 "searched": summary.searched, "notes": summary.lines}
     doc = certificate.build(problem, network.digest(), network.width, claims, diagnostics)
     gap = claims[2]
     return VerificationResult(
         doc, ctx.evaluation.objective, parse_rational(gap["lower_bound"]), parse_rational(gap["gap"]),
         parse_rational(claims[1]["grad_sq_bound"]), scope["kind"],
         None if goldstein is None else parse_rational(goldstein["grad_sq_bound"]),
-        None if goldstein is None else parse_rational(goldstein["radius_sq"]))
+        None if goldstein is None else parse_rational(goldstein["radius_sq"]), summary)

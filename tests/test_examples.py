@@ -44,3 +44,36 @@ def test_demo_writes_certificates_and_reports(tmp_path, capsys):
         rep = check_certificate((tmp_path / f"{name}.cert.json").read_text(), data["X"].tolist(),
                                 data["y"].tolist(), net["W1"].tolist(), net["w2"].tolist())
         assert rep.accepted
+
+
+def _run_example(name: str, argv: list[str], capsys) -> str:
+    """Run an example's ``main(argv)`` in this process (its Numba kernels are then compiled once
+    per test session rather than once per subprocess) and return what it printed."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), EXAMPLES / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(argv) == 0
+    return capsys.readouterr().out
+
+
+def test_optimal_set_selection_example_prints_the_table(capsys):
+    pytest.importorskip("sklearn")
+    out = _run_example("optimal_set_selection.py", ["--quick"], capsys)
+    rows = [line.split() for line in out.splitlines() if line.startswith("breast cancer ")]
+    assert len(rows) == 9  # three polytopes x three selections
+    p_lambda = [r for r in rows if r[2] == "P_lambda"]
+    objectives = {float(r[-3]) for r in p_lambda}
+    assert len(p_lambda) == 3 and max(objectives) - min(objectives) <= 1e-9 * max(objectives)
+    assert all(float(r[-2]) <= 1e-8 for r in p_lambda)  # every selection in P_lambda is optimal
+    assert "P_lambda is" in out
+
+
+def test_pruning_accuracy_vs_width_example(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    out = _run_example("pruning_accuracy_vs_width.py", [str(tmp_path), "--quick"], capsys)
+    assert (tmp_path / "accuracy_vs_width.png").read_bytes().startswith(b"\x89PNG")
+    assert "## Accuracy against width" in (tmp_path / "accuracy_vs_width.md").read_text()
+    table = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert table and table[-1][0] == "1"

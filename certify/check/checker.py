@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from certify.check.fields import rational, require_keys
 from certify.check.gap import check_gap
+from certify.check.global_gap import check_global_gap
 from certify.check.goldstein import check_goldstein
 from certify.check.limits import (
     CheckLimits,
@@ -29,8 +30,14 @@ from certify.check.limits import (
     scan_text,
     walk_document,
 )
+from certify.check.minimality import check_minimal, check_not_minimal
+from certify.check.not_optimal import check_not_optimal
 from certify.check.objective import check_objective
+from certify.check.polytope import check_network_polytope
+from certify.check.pruning import check_pruned
+from certify.check.sensitivity import check_sensitivity
 from certify.check.stationarity import check_stationarity
+from certify.check.uniqueness import check_p_unique
 from certify.check.verdict import CheckReport, ClaimVerdict, Reject
 from certify.exact import conventions
 from certify.exact.context import ExactContext
@@ -47,6 +54,14 @@ CHECKS: dict[str, Callable[[dict, ExactContext, dict], dict]] = {
     "stationarity": check_stationarity,
     "subsampled_gap": check_gap,
     "stationarity_goldstein": check_goldstein,
+    "global_gap": check_global_gap,
+    "not_optimal": check_not_optimal,
+    "network_polytope_vertices": check_network_polytope,
+    "p_unique": check_p_unique,
+    "pruned": check_pruned,
+    "minimal": check_minimal,
+    "not_minimal": check_not_minimal,
+    "sensitivity": check_sensitivity,
 }
 
 _VERSION = re.compile(r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\Z")  # \Z: no trailing newline
@@ -265,8 +280,21 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
     ctx = ExactContext(X, y, W1, w2, b1, lam)
     budget = WorkBudget(limits)
     extra = {"patterns_sha256": patterns_sha256, "limits": limits, "budget": budget}
+    verdicts = run_claims(claims, CHECKS, ctx, extra)
+    return CheckReport(verdicts, CHECKER_VERSION, _versions(),
+                       {"work": budget.used, "limits": dataclasses.asdict(limits)})
+
+
+def run_claims(claims: list, table: dict[str, Callable[[dict, object, dict], dict]], context: object,
+               extra: dict, kind: str = "") -> list[ClaimVerdict]:
+    """Check each claim with ``table[claim["type"]](claim, context, extra)``: one verdict per claim.
+
+    A claim is accepted only when its check returns normally. Ids must be unique strings; a type
+    absent from ``table`` is rejected (``kind`` names the document kind in that message); an
+    unexpected exception inside a check rejects the claim with the exception as the reason.
+    """
     verdicts = []
-    ids = set()
+    ids: set[str] = set()
     for i, claim in enumerate(claims):
         cid = claim.get("id") if isinstance(claim, dict) else None
         ctype = claim.get("type") if isinstance(claim, dict) else None
@@ -276,10 +304,10 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
             if not isinstance(cid, str) or cid in ids:
                 raise Reject("claim id must be a unique string")
             ids.add(cid)
-            check = CHECKS.get(ctype) if isinstance(ctype, str) else None
+            check = table.get(ctype) if isinstance(ctype, str) else None
             if check is None:
-                raise Reject(f"unknown claim type {_short_repr(ctype)}")
-            values = check(claim, ctx, extra)
+                raise Reject(f"unknown claim type {_short_repr(ctype)}{kind}")
+            values = check(claim, context, extra)
             verdicts.append(ClaimVerdict(label, ctype, True, "recomputed exactly", values))
         except Reject as exc:
             verdicts.append(ClaimVerdict(label, type_label, False, str(exc), _limit_values(exc)))
@@ -288,5 +316,4 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
             # reject by default: evidence the checks did not anticipate is never accepted
             verdicts.append(ClaimVerdict(label, type_label, False,
                                          f"malformed claim or evidence ({type(exc).__name__}: {exc})"))
-    return CheckReport(verdicts, CHECKER_VERSION, _versions(),
-                       {"work": budget.used, "limits": dataclasses.asdict(limits)})
+    return verdicts

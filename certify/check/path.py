@@ -44,16 +44,15 @@ from certify.check.checker import (
     FORMAT_NAME,
     SUPPORTED_MAJOR,
     SUPPORTED_MINOR,
-    _limit_values,
     _reject_all,
-    _short_repr,
     _versions,
     parse_document,
+    run_claims,
 )
 from certify.check.fields import rational, require_keys
 from certify.check.gap import check_gap
 from certify.check.limits import PY, CheckLimits, LimitExceeded, WorkBudget, walk_document
-from certify.check.verdict import CheckReport, ClaimVerdict, Reject
+from certify.check.verdict import CheckReport, Reject
 from certify.exact import conventions
 from certify.exact.context import ExactContext
 from certify.exact.digest import data_digest, network_digest
@@ -412,27 +411,6 @@ def check_data_certificate(document: str | bytes | dict, X: Sequence[Sequence[fl
     data = DataInputs(X, y, inputs["bias"], *shape)
     budget = WorkBudget(limits)
     extra = {"patterns_sha256": patterns_sha256, "limits": limits, "budget": budget}
-    verdicts = []
-    ids: set[str] = set()
-    for i, claim in enumerate(claims):
-        cid = claim.get("id") if isinstance(claim, dict) else None
-        ctype = claim.get("type") if isinstance(claim, dict) else None
-        label = cid if isinstance(cid, str) else f"claim[{i}]"
-        type_label = ctype if isinstance(ctype, str) else _short_repr(ctype)
-        try:
-            if not isinstance(cid, str) or cid in ids:
-                raise Reject("claim id must be a unique string")
-            ids.add(cid)
-            check = DATA_CHECKS.get(ctype) if isinstance(ctype, str) else None
-            if check is None:
-                raise Reject(f"unknown claim type {_short_repr(ctype)} for a data certificate")
-            values = check(claim, data, extra)
-            verdicts.append(ClaimVerdict(label, ctype, True, "recomputed exactly", values))
-        except Reject as exc:
-            verdicts.append(ClaimVerdict(label, type_label, False, str(exc), _limit_values(exc)))
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError,
-                RecursionError, MemoryError) as exc:
-            verdicts.append(ClaimVerdict(label, type_label, False,
-                                         f"malformed claim or evidence ({type(exc).__name__}: {exc})"))
+    verdicts = run_claims(claims, DATA_CHECKS, data, extra, kind=" for a data certificate")
     return CheckReport(verdicts, CHECKER_VERSION, _versions(),
                        {"work": budget.used, "limits": dataclasses.asdict(limits)})

@@ -13,6 +13,7 @@ text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -44,6 +45,13 @@ CLAIM_MEANINGS = {
         "next to kinks, where the gradient at θ itself jumps."),
     "subsampled_gap": ("NC(θ) − p*(scope) ≤ gap, where p*(scope) ≥ lower_bound is the optimum of the "
                        "convex program restricted to the stated pattern scope (weak duality)."),
+    "network_polytope_vertices": (
+        "Each listed β is a vertex of {β ≥ 0 : F β = F 1}, F the exact activation fits of θ's neurons (same "
+        "fit, minimal re-weighting), with the stated width and NC of the √β-scaled network; with complete, "
+        "these are all the vertices. Not an optimality claim."),
+    "p_unique": ("θ attains the optimum of the convex program over the scope, and every optimal solution "
+                 "has the stated merged magnitudes on the equicorrelated blocks (p-unique); exact "
+                 "instances."),
 }
 #: Preferred order of fields for known claim types (other fields follow, sorted).
 FIELD_ORDER = {
@@ -339,7 +347,8 @@ def _plot_inputs(problem: Problem, network: Network, result: object) -> tuple[di
     return plots.figures(data), notes
 
 
-def render_html(problem: Problem, network: Network, result: object, check_report: object = None) -> str:
+def render_html(problem: Problem, network: Network, result: object, check_report: object = None,
+                selftest: object = None, sections: Sequence[str] = ()) -> str:
     """A self-contained HTML report (figures embedded as base64 PNG).
 
     Parameters
@@ -353,6 +362,13 @@ def render_html(problem: Problem, network: Network, result: object, check_report
     check_report : CheckReport, optional
         The independent checker's verdicts on the same certificate; without it the report says
         the claims are not checked.
+    selftest : SelftestResult, optional
+        A :func:`certify.testing.selftest.run_selftest` result, shown as the section "Theory
+        self-test" (claim, source, examples run, verdict).
+    sections : sequence of str, optional
+        Extra sections as HTML fragments that escape their own text (for example
+        :func:`certify.report.pruning.section_html`, "Accuracy against width"), inserted before
+        "Conventions and inputs".
 
     Returns
     -------
@@ -363,11 +379,28 @@ def render_html(problem: Problem, network: Network, result: object, check_report
     figs, notes = _plot_inputs(problem, network, result)
     ctx["figures"] = {name: plots.data_uri(png) for name, png in figs.items()}
     ctx["figure_notes"] = notes
+    ctx["selftest"] = None if selftest is None else selftest.to_context()
+    from markupsafe import Markup
+
+    ctx["sections"] = [Markup(fragment) for fragment in sections]
     return _environment(markdown=False).get_template("report.html.j2").render(**ctx)
 
 
+def render_selftest_html(selftest: object) -> str:
+    """A standalone HTML page with the "Theory self-test" section of :func:`render_html`.
+
+    Parameters
+    ----------
+    selftest : SelftestResult
+        A :func:`certify.testing.selftest.run_selftest` result.
+    """
+    return _environment(markdown=False).get_template("selftest.html.j2").render(
+        selftest=selftest.to_context(), report_version=__version__)
+
+
 def render_markdown(problem: Problem, network: Network, result: object, check_report: object = None,
-                    image_dir: str | Path | None = None, image_link: str | None = None) -> str:
+                    image_dir: str | Path | None = None, image_link: str | None = None,
+                    sections: Sequence[str] = ()) -> str:
     """A Markdown report; figures are written as PNG files into ``image_dir``.
 
     Parameters
@@ -380,6 +413,9 @@ def render_markdown(problem: Problem, network: Network, result: object, check_re
     image_link : str, optional
         Relative link prefix of the figures as seen from the ``.md`` file; default: the name of
         ``image_dir`` (a folder beside the ``.md`` file).
+    sections : sequence of str, optional
+        Extra sections as Markdown that escapes its own text (for example
+        :func:`certify.report.pruning.section_markdown`), inserted before "Conventions and inputs".
 
     Returns
     -------
@@ -401,11 +437,12 @@ def render_markdown(problem: Problem, network: Network, result: object, check_re
         for name, png in figs.items():
             (folder / f"{name}.png").write_bytes(png)
             ctx["figures"][name] = MdSafe(f"{prefix}/{name}.png" if prefix else f"{name}.png")
+    ctx["sections"] = [MdSafe(text) for text in sections]
     return _environment(markdown=True).get_template("report.md.j2").render(**ctx)
 
 
 def write_report(path: str | Path, problem: Problem, network: Network, result: object,
-                 check_report: object = None) -> Path:
+                 check_report: object = None, selftest: object = None) -> Path:
     """Write an HTML (``.html``, ``.htm``) or Markdown (``.md``, ``.markdown``) report.
 
     A Markdown report's figures go into the folder ``<stem>_files/`` beside it.
@@ -416,6 +453,8 @@ def write_report(path: str | Path, problem: Problem, network: Network, result: o
         Output file; its extension chooses the format.
     problem, network, result, check_report
         As for :func:`render_html`.
+    selftest : SelftestResult, optional
+        HTML only: adds the "Theory self-test" section (:func:`render_html`).
 
     Returns
     -------
@@ -432,7 +471,7 @@ def write_report(path: str | Path, problem: Problem, network: Network, result: o
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        text = render_html(problem, network, result, check_report)
+        text = render_html(problem, network, result, check_report, selftest=selftest)
     elif suffix in (".md", ".markdown"):
         text = render_markdown(problem, network, result, check_report,
                                image_dir=path.parent / f"{path.stem}_files")
