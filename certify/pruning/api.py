@@ -9,6 +9,15 @@ to the nearest float, ``w2`` in the direction that lowers NC to first order (the
 gradient at the exact network), or to the nearest float when that gives a lower exact NC. The
 certificate's claims are about the written floats (*objective*, *pruned*, *minimal* or
 *not_minimal*); the exact network travels in the *pruned* claim's evidence.
+
+Methods (``method=``): ``"exact"`` runs every step of Algorithm 1 in rational arithmetic
+(:func:`certify.pruning.exact.prune_exact`; exact per-step log). ``"fast"`` runs the steps in floating
+point and computes the final contribution factors by one exact solve, accepted only when exactly
+valid (fit equal, NC not increased, independent fit columns), else the exact kernel
+(:func:`certify.pruning.fast.prune_fast`; its per-step log is float estimates, its final objective
+exact). ``"auto"`` (the default) is ``"fast"`` when ``n * m >= AUTO_FAST_SIZE`` and ``"exact"``
+otherwise. The certificate is the same in every method and the checker verifies only the final
+network.
 """
 
 from __future__ import annotations
@@ -24,10 +33,18 @@ from certify.certificates import certificate
 from certify.certificates.minimality import minimality_claim, near_dependence
 from certify.certificates.objective import objective_claim
 from certify.certificates.pruning import fit_deviation_sq, pruned_claim
+from certify.errors import InputError
 from certify.network import Network
 from certify.problem import Problem
 from certify.pruning.exact import ExactPruning, prune_exact
+from certify.pruning.fast import FastPruning, prune_fast
 from certify.verify import exact_context
+
+#: ``method="auto"`` uses the fast method when ``n * m`` (points times neurons) is at least this.
+AUTO_FAST_SIZE = 400
+
+#: The accepted values of ``method``.
+METHODS = ("auto", "fast", "exact")
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,11 @@ class PruneResult:
         ``||f(network) - f(original)||^2`` exactly.
     near_dependence : dict
         Singular values of the written network's normalized fit columns (floats, not certified).
+    method : str
+        ``"fast"`` (float steps, one exact final solve; ``exact.steps`` is then empty and the float
+        step estimates are in the certificate's diagnostics) or ``"exact"``.
+    fallback : str or None
+        Why the fast candidate was rejected and the exact kernel run instead (None otherwise).
     """
 
     network: Network
@@ -56,6 +78,8 @@ class PruneResult:
     objective: Fraction
     fit_deviation_sq: Fraction
     near_dependence: dict
+    method: str = "exact"
+    fallback: str | None = None
 
     @property
     def minimal(self) -> bool:
@@ -101,7 +125,7 @@ def float_copies(problem: Problem, W1: list[list[Fraction]], w2: list[Fraction])
 
 
 def prune(problem: Problem, network: Network,
-          progress: Callable[[int, int], None] | None = None) -> PruneResult:
+          progress: Callable[[int, int], None] | None = None, method: str = "auto") -> PruneResult:
     """Prune ``network`` exactly to linearly independent fit columns (Algorithm 1) and certify it.
 
     Parameters
@@ -111,7 +135,11 @@ def prune(problem: Problem, network: Network,
     network : Network
         Any network (optimal or not); must have ``b1`` iff ``problem.bias``.
     progress : callable, optional
-        ``progress(done, total)`` over the dependent neurons.
+        ``progress(done, total)`` over the dependent neurons (exact steps only).
+    method : {"auto", "fast", "exact"}
+        ``"exact"``: every step in rational arithmetic. ``"fast"``: float steps and one exact final
+        solve, with the exact kernel as fallback when the exact acceptance test fails. ``"auto"``
+        (default): ``"fast"`` when ``n * m >= AUTO_FAST_SIZE`` (400), else ``"exact"``.
 
     Returns
     -------
@@ -121,8 +149,17 @@ def prune(problem: Problem, network: Network,
         was refused (``exact.refused``: removing that neuron would have increased NC, by the stated
         exact amount).
     """
+    if method not in METHODS:
+        raise InputError(f"unknown pruning method {method!r}; expected one of {', '.join(METHODS)}")
+    if method == "auto":
+        method = "fast" if problem.features.shape[0] * network.width >= AUTO_FAST_SIZE else "exact"
     original = exact_context(problem, network)
-    result = prune_exact(original.X, original.y, original.W1, original.w2, problem.lam, progress)
+    fast: FastPruning | None = None
+    if method == "fast":
+        fast = prune_fast(original.X, original.y, original.W1, original.w2, problem.lam, progress)
+        result = fast.exact
+    else:
+        result = prune_exact(original.X, original.y, original.W1, original.w2, problem.lam, progress)
     W1, w2 = result.W1, result.w2
     if not result.kept:  # every neuron is a zero neuron: keep one zero neuron (width >= 1)
         W1, w2 = [[Fraction(0)] for _ in range(original.d)], [Fraction(0)]
@@ -141,10 +178,11 @@ def prune(problem: Problem, network: Network,
     diagnostics = {
         "certified": False,
         "near_dependence": near,
-        "pruning": _log(result, network.width),
+        "pruning": _log(result, network.width) if fast is None else _fast_log(fast, network.width),
     }
     doc = certificate.build(problem, given.digest(), given.width, claims, diagnostics)
-    return PruneResult(given, result, doc, ctx.evaluation.objective, fit_deviation_sq(ctx, original), near)
+    return PruneResult(given, result, doc, ctx.evaluation.objective, fit_deviation_sq(ctx, original), near,
+                       "exact" if fast is None else fast.method, None if fast is None else fast.fallback)
 
 
 def _log(result: ExactPruning, width: int) -> dict:
@@ -161,3 +199,12 @@ def _log(result: ExactPruning, width: int) -> dict:
         "objective_exact": float(result.objective),
     }
 
+
+def _fast_log(fast: FastPruning, width: int) -> dict:
+    """The log of the fast method: float step estimates, the method, the fallback reason if any."""
+    log = _log(fast.exact, width)
+    log["method"] = fast.method
+    log["fallback"] = fast.fallback
+    log["steps_float"] = [{"removed": list(s.removed), "entering": s.entering, "s": s.s,
+                           "penalty_estimate": s.penalty} for s in fast.float_steps]
+    return log
