@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("-o", "--output", required=True, metavar="NET", help="pruned network to write (.npz)")
     pr.add_argument("--certificate", metavar="CERT", default=None,
                     help="certificate file to write (default: NET with .cert.json)")
+    pr.add_argument("--report", metavar="FILE", default=None,
+                    help="also write an HTML report: the certificate's claims as checked, and training "
+                         "error and objective against width when pruning past minimality (floats)")
     pr.add_argument("--quiet", action="store_true", help="print only errors")
 
     d = sub.add_parser("demo", help="run the full pipeline on bundled data",
@@ -514,14 +517,32 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if not args.quiet and total >= 20 and (done == total or done % max(1, total // 10) == 0):
             print(f"  pruning: {done}/{total} dependent neurons processed", file=sys.stderr, flush=True)
 
+    if args.report and Path(args.report).suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"prune --report writes HTML: the file must end in .html, got {args.report!r}")
     result = prune(problem, network, progress=progress, method=args.method)
     result.network.save(args.output)
     cert = args.certificate or str(Path(args.output).with_suffix("")) + ".cert.json"
     Path(cert).write_text(result.to_json(), encoding="ascii")
+    if args.report:
+        _write_prune_report(args.report, problem, result)
     if not args.quiet:
         print(prune_summary(result))
-        print(f"pruned network written to {args.output}; certificate to {cert}")
+        print(f"pruned network written to {args.output}; certificate to {cert}"
+              + (f"; report to {args.report}" if args.report else ""))
     return EXIT_OK
+
+
+def _write_prune_report(path: str, problem, result) -> None:
+    from certify.check.checker import check_certificate
+    from certify.report.pruning import training_width_section
+    from certify.report.render import render_html
+
+    net = result.network
+    report = check_certificate(result.to_json(), problem.X.tolist(), problem.y.tolist(), net.W1.tolist(),
+                               net.w2.tolist(), None if net.b1 is None else net.b1.tolist())
+    sections = [training_width_section(problem, net)] if net.width > 0 else []
+    Path(path).write_text(render_html(problem, net, result.certificate, report, sections=sections),
+                          encoding="utf-8")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

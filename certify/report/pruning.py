@@ -123,3 +123,39 @@ def section_html(curves: Sequence[WidthCurve], widths: Sequence[int], png: bytes
         parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>")
     parts.append("</tbody></table></section>")
     return "".join(parts)
+
+
+def training_width_section(problem, network, random_runs: int = 3) -> str:
+    """The "accuracy against width" section for a network on its own training data (floats).
+
+    Prunes ``network`` one neuron at a time past minimality with each method of
+    :func:`certify.selection.approximate.prune_path` (random: mean of ``random_runs`` seeds) and
+    plots the training root-mean-square error and the training objective NC (certify's scaling)
+    against width. There is no held-out data here, so the metric is the training RMSE.
+    """
+    from certify.selection.approximate import METHODS, prune_path
+    from certify.selection.select import training_objective
+
+    features = problem.features
+    y = np.asarray(problem.y, np.float64)
+
+    def rmse(step) -> float:
+        return float(np.sqrt(np.mean((_fit(features, step) - y) ** 2)))
+
+    def objective(step) -> float:
+        return training_objective(problem, step.network(problem.bias))
+
+    curves = []
+    for method in METHODS:
+        runs = range(random_runs) if method == "random" else range(1)
+        W1 = network.weights(problem.bias)
+        paths = [prune_path(features, y, W1, network.w2, method, seed=s) for s in runs]
+        curves.append(width_curve(method, paths, rmse, objective))
+    m = network.width
+    widths = sorted({m, *(w for w in (40, 30, 20, 15, 10, 5, 3, 2, 1) if w <= m)}, reverse=True)
+    png = accuracy_vs_width_png(curves, "training RMSE")
+    return section_html(curves, widths, png, "training RMSE")
+
+
+def _fit(features: np.ndarray, step) -> np.ndarray:
+    return np.maximum(features @ step.W1, 0.0) @ step.w2
