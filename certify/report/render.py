@@ -52,6 +52,21 @@ CLAIM_MEANINGS = {
     "p_unique": ("θ attains the optimum of the convex program over the scope, and every optimal solution "
                  "has the stated merged magnitudes on the equicorrelated blocks (p-unique); exact "
                  "instances."),
+    "global_gap": ("NC(θ) − inf NC ≤ gap over all two-layer ReLU networks of any width: every activation "
+                   "cell is listed with an exact interior point, the list is proved complete, and the scaled "
+                   "residual is dual feasible on every cell (weak duality)."),
+    "not_optimal": ("θ plus the stated neuron has exactly smaller NC: θ is not a global minimizer (the "
+                    "improved network is in the evidence; both objectives recomputed)."),
+    "minimal": ("The fits (X W1_j)_+ w2_j of θ's non-zero neurons are linearly independent (a non-zero minor "
+                "modulo a prime): no optimal network uses a strict subset of them (theory.md §4)."),
+    "not_minimal": ("The fits of θ's non-zero neurons are linearly dependent (an exact null vector): the "
+                    "listed neurons can be pruned without changing the fit."),
+    "pruned": ("An exact rational network in the evidence has exactly the fit of the original network "
+               "(bound by its digest) and NC ≤ the original's; θ is its float rounding, with its own exact "
+               "NC and fit deviation stated."),
+    "sensitivity": ("The hypotheses of the implicit-function formula hold at θ with the stated rational "
+                    "margins, and the stated derivatives solve the rational linear system to the stated "
+                    "residual; that they are the derivatives of the optimal solution map is first order."),
 }
 #: Preferred order of fields for known claim types (other fields follow, sorted).
 FIELD_ORDER = {
