@@ -60,6 +60,10 @@ def add_path_parser(sub, epilog: str) -> None:
     p.add_argument("--patterns-out", metavar="FILE", default=None,
                    help="write the scope's pattern set (.npz with D) for `certify check --patterns`")
     p.add_argument("--report", metavar="FILE", default=None, help="also write an HTML report")
+    p.add_argument("--diagnostics", action="store_true",
+                   help="print numerical path diagnostics (not certified): support and minimal-width "
+                        "changes, p-uniqueness intervals, C13 checks; also plotted in the --report. "
+                        "Costs about as much again as the path (one optimal-set analysis per point)")
     p.add_argument("--quiet", action="store_true", help="print only errors")
 
 
@@ -108,13 +112,17 @@ def cmd_path(args: argparse.Namespace) -> int:
     Path(args.output).write_text(to_json(result.document), encoding="ascii")
     if args.patterns_out:
         np.savez(args.patterns_out, D=D)
-    report = None
+    report = diagnostics = None
+    if args.diagnostics:
+        from certify.path_diagnostics import diagnose_certified_path
+
+        diagnostics = diagnose_certified_path(result, problem.X, problem.y, D, bias=args.bias)
     if args.report:
         from certify.check.path import check_data_certificate
         from certify.report.path import render_path_html
 
         report = check_data_certificate(result.document, problem.X.tolist(), problem.y.tolist())
-        Path(args.report).write_text(render_path_html(result, report), encoding="utf-8")
+        Path(args.report).write_text(render_path_html(result, report, diagnostics), encoding="utf-8")
     if not args.quiet:
         kind = "relative" if args.relative else "absolute"
         print(f"certified eps-path over [{approx(a)}, {approx(b)}], eps = {approx(result.eps)} ({kind}), "
@@ -123,6 +131,8 @@ def cmd_path(args: argparse.Namespace) -> int:
               f"{result.seconds['total']:.1f} s)")
         print(f"zero network optimal over the scope for every lam >= {approx(result.threshold)}")
         print(f"certificate written to {args.output}" + (f"; report to {args.report}" if args.report else ""))
+        if args.diagnostics:
+            print("\n".join(diagnostics.summary_lines()))
     if args.compare_uniform:  # printed even with --quiet: it was asked for
         K = uniform_points_needed(problem.X, problem.y, D, a, b, args.eps, args.relative, args.bias, options,
                                   max_points=max(args.max_points, 4 * result.points), start=result.points,

@@ -55,8 +55,12 @@ def _f(q: Fraction) -> str:
     return f"{float(q):.6g}"
 
 
-def render_path_html(result, check_report=None) -> str:
-    """A self-contained HTML page for a :class:`certify.certified_path.CertifiedPath`."""
+def render_path_html(result, check_report=None, diagnostics=None) -> str:
+    """A self-contained HTML page for a :class:`certify.certified_path.CertifiedPath`.
+
+    ``diagnostics`` (a :class:`certify.path_diagnostics.PathDiagnostics`) adds the numerical
+    diagnostics section (not certified claims).
+    """
     claim = result.document["claims"][0]
     rows = []
     for k, e in enumerate(result.entries):
@@ -85,4 +89,11 @@ def render_path_html(result, check_report=None) -> str:
         "<h2>Grid points</h2><table><tr><th>k</th><th>lam</th><th>lower bound L</th><th>NC of the "
         "network</th><th>width</th><th>named for segments</th></tr>" + "".join(rows) + "</table>"
         "<p>Floats are rounded for reading; the certificate holds the exact rationals. Scaling: "
-        "NC = 1/2 sum (f(x_k) - y_k)^2 + (lam/2) sum_j (||W1_j||^2 + w2_j^2).</p></body></html>\n")
+        "NC = 1/2 sum (f(x_k) - y_k)^2 + (lam/2) sum_j (||W1_j||^2 + w2_j^2).</p>"
+        + (_diagnostics_section(diagnostics) if diagnostics is not None else "") + "</body></html>\n")
+
+
+def _diagnostics_section(diagnostics) -> str:
+    from certify.report.path_diagnostics import diagnostics_html
+
+    return diagnostics_html(diagnostics)
