@@ -51,7 +51,8 @@ __all__ = ["ClaimResult", "SolverReport", "certify_network_solver", "certify_sol
            "check_solver", "cvxpy_solver", "scnn_lambda", "scnn_solver", "solver_lambda"]
 
 KINDS = ("convex", "network")
-CONVEX_CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C10", "C11", "C12", "C13", "C14", "C16")
+CONVEX_CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C10", "C11", "C12", "C13", "C14", "C15",
+                 "C16")
 NETWORK_CLAIMS = ("C1", "C2", "C3", "C4", "C7", "C8", "C13", "C14")
 _SCALE = {"certify": None, "mean": Fraction(1), "mse": Fraction(1, 2)}
 
@@ -305,6 +306,14 @@ class _Runner:
             self.cache[key] = Candidate.of(out, inst)
         return self.cache[key]
 
+    def resolver(self) -> Callable:
+        """The solver in certify's scaling, for the re-solves of C15 (uncached: perturbed data)."""
+
+        def solve(X, y, lam, D):
+            return self.fn(X, y, solver_lambda(lam, self.convention, X.shape[0]), D)
+
+        return solve
+
     def network(self, inst: Instance) -> tuple[Instance, tuple[np.ndarray, np.ndarray]]:
         scoped, cand, net = self.solution(inst)
         if net is None:
@@ -334,6 +343,11 @@ class _Runner:
             return spec.check(scoped, cand, self.acc, **opts)
         if claim in ("C2", "C3", "C4", "C5", "C6"):
             return spec.check(scoped, cand, self.acc)
+        if claim == "C15":
+            if not np.array_equal(scoped.D, inst.D):
+                return Verdict(claim, True, "the solver used its own patterns (re-solves would change them)",
+                               applicable=False)
+            return spec.check(scoped, cand, self.resolver(), self.acc)
         if claim == "C7":
             s, (W1, w2) = self.network(inst)
             return spec.check(s, W1, w2, self.acc)
@@ -440,7 +454,8 @@ def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify"
                  claims: Sequence[str] | None = None, max_examples: int = 30, max_n: int = 6,
                  accuracy: Accuracy | None = None, reference: Callable | None = None,
                  name: str | None = None, verbose: bool = True, analysis: Callable | None = None,
-                 selector: Callable | None = None) -> SolverReport:
+                 selector: Callable | None = None, claim_examples: dict[str, int] | None = None
+                 ) -> SolverReport:
     """Run the claims of theory.md §8 that apply to a solver, shrinking every failure.
 
     Parameters
@@ -453,8 +468,9 @@ def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify"
         The scaling of ``lam`` the solver expects (converted by :func:`solver_lambda`).
     claims : sequence of str, optional
         Claims to run (default: every claim of :data:`certify.testing.claims.CLAIMS` that applies
-        to ``kind``: C6 is about the convex -> network map, and C10-C12, C16 about the optimal polytope
-        ``P_lam`` of the solver's own scope (analysed from its solution): convex solvers only).
+        to ``kind``: C6 is about the convex -> network map, C10-C12, C16 about the optimal polytope
+        ``P_lam`` of the solver's own scope (analysed from its solution), and C15 re-runs the solver on
+        perturbed ``lam`` and ``y`` (four re-solves per example): convex solvers only).
     max_examples : int, default=30
         Examples hypothesis tries per claim (shrinking steps come on top). Solutions are cached,
         and the search is derandomized, so claims share most solver calls.
@@ -474,6 +490,9 @@ def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify"
     selector : callable, optional
         ``selector(M, fit) -> alpha``, the minimum-norm selection C16 tests (default
         :func:`certify.testing.claims.default_min_norm`, certify's ``select.min_norm``).
+    claim_examples : dict, optional
+        Examples per claim overriding ``max_examples`` (e.g. ``{"C15": 10}``: C15 re-solves four times per
+        example).
 
     Returns
     -------
@@ -506,8 +525,8 @@ def check_solver(fn: Callable, kind: str = "convex", convention: str = "certify"
 
         try:
             minimal = find(strategy, fails, settings=settings(
-                max_examples=max_examples, database=None, deadline=None, derandomize=True,
-                suppress_health_check=list(HealthCheck)))
+                max_examples=(claim_examples or {}).get(claim, max_examples), database=None, deadline=None,
+                derandomize=True, suppress_health_check=list(HealthCheck)))
         except NoSuchExample:
             pass
         else:

@@ -24,7 +24,8 @@ C5, C10-C12 and C16 (the optimal polytope: every point optimal, minimality, uniq
 blocks, the min-norm formula) use :func:`certify.optimal_set.analysis.optimal_set` to build ``P_lam``
 from the candidate and re-derive what they compare with their own LPs and singular values; C16 tests a
 selection (default :func:`certify.selection.select.min_norm`). C9 checks :func:`certify.pruning.prune`.
-C15 (sensitivity) is not in this module (see ``docs/claims/index.md``).
+C15 (sensitivity) compares :func:`certify.sensitivity.kernel.sensitivity` with finite differences of
+re-solves by the solver under test.
 """
 
 from __future__ import annotations
@@ -33,11 +34,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from certify.convex.mapping import blocks_to_network, convex_objective, network_to_blocks
 from certify.testing.instance import Candidate, Instance, correlations, lam_max, spectral_norm
+
+if TYPE_CHECKING:
+    from certify.sensitivity.kernel import Sensitivity, Tolerances
 
 
 @dataclass(frozen=True)
@@ -1158,6 +1163,145 @@ def check_c16(inst: Instance, cand: Candidate, acc: Accuracy = Accuracy(), analy
     return check_c16_polytope(M, fit, alpha, acc)
 
 
+# --- C15 (sensitivity, via certify.sensitivity) ------------------------------------------------------
+
+C15_STEPS = (1e-2, 1e-3, 1e-4)
+"""Relative finite-difference steps C15 tries, largest first (``h = step lam``,
+``h_y = step (1 + max|y|)``)."""
+C15_RTOL = 1e-2
+"""Relative budget of C15 for the truncation error ``O(h^2)`` of central differences and the kernel's
+evaluation at an inexact solution (measured on the project's solver: below ``1e-3``)."""
+
+
+def c15_tolerances() -> Tolerances:
+    """The kernel's tolerances for the kit: :class:`certify.sensitivity.kernel.Tolerances` with
+    ``zero = 1e-6`` (interior-point solvers leave inactive blocks at ``~1e-8`` of the largest) and
+    ``stationarity = 1e-4`` (the solvers under test run at their own accuracy; the effect on the
+    derivative is within :data:`C15_RTOL`)."""
+    from certify.sensitivity.kernel import Tolerances
+
+    return Tolerances(zero=1e-6, stationarity=1e-4)
+
+
+def _kernel_at(inst: Instance, cand: Candidate, derivatives: Callable | None, tolerances: Tolerances
+               ) -> Sensitivity:
+    from certify.sensitivity.kernel import sensitivity
+
+    P = inst.P
+    fn = derivatives or sensitivity
+    return fn(inst.X, inst.y, inst.lam, np.hstack([inst.D, inst.D]),
+              np.concatenate([np.ones(P, int), -np.ones(P, int)]), np.hstack([cand.U, cand.H]), tolerances)
+
+
+def _structure(S: Sensitivity) -> frozenset:
+    """The merged active groups with their tight rows (whether or not the hypotheses hold there)."""
+    return frozenset((frozenset(a.members), tuple(int(k) for k in a.tight)) for a in S.active)
+
+
+def check_c15(inst: Instance, cand: Candidate, solver: Callable | None = None, acc: Accuracy = Accuracy(),
+              derivatives: Callable | None = None, steps: tuple[float, ...] = C15_STEPS,
+              rtol: float = C15_RTOL, tolerances: Tolerances | None = None) -> Verdict:
+    """C15, sensitivity (theory.md §6, derived by the implicit function theorem): under minimality,
+    independent tight constraints, strict complementarity and strict dual feasibility off the active
+    set, ``d y_hat / d lam = -Z_A [J^{-1} (u; 0)]_w`` and ``d y_hat / d y = Z_A [J^{-1} (Z_A^T; 0)]_w``.
+
+    ``derivatives(X, y, lam, patterns, signs, weights, tolerances)`` gives the derivatives and the
+    hypotheses (default :func:`certify.sensitivity.kernel.sensitivity`, its scope: every pattern of
+    ``inst.D`` with both signs); ``solver(X, y, lam, D) -> (U, H)`` (certify's scaling) is re-run at
+    ``lam +- h`` and ``y +- h_y e_k`` (``k`` the point of largest leverage ``d y_hat_k / d y_k``): C15
+    needs re-solves, four per example. Not applicable when a hypothesis fails at the candidate (named,
+    with its margin), without a solver, or when at no step of ``steps`` both re-solves keep the
+    candidate's structure (merged active groups and tight rows: the path has a kink within the step,
+    where only one-sided derivatives exist).
+
+    Tolerance, for each compared derivative ``g`` (``dy_hat/dlam`` and the column ``dy_hat/dy_k``):
+    ``||FD - g|| <= rtol ||g|| + (sqrt(2 eps'_+) + sqrt(2 eps'_-)) / (2 h)`` (+ slack). The second term is
+    the re-solves' inaccuracy: each re-solve is ``eps'``-optimal with ``eps' = min(gap, eps)``, ``gap`` its
+    measured duality gap (objective minus :attr:`Measures.dual_lower`, a valid dual bound) and ``eps``
+    the declared budget of ``acc``, so its fit is within ``sqrt(2 eps')`` of the exact optimal fit (strong
+    convexity of the loss in the fit). ``rtol`` (:data:`C15_RTOL`) bounds the ``O(h^2)`` truncation of
+    central differences on a smooth piece of the path and the kernel's evaluation at the candidate's
+    (inexact) solution. Steps are tried largest first; a step is skipped where a re-solve changes the
+    structure or the second term exceeds ``||g|| / 2`` (the re-solves cannot resolve the derivative);
+    when every step is skipped the claim is not applicable, with the reasons. The weight derivative
+    ``dw/dlam`` is reported (``weight_error``, relative) but does not decide: without strong convexity
+    in ``w`` no tolerance follows from the duality gap.
+    """
+    tol_k = tolerances or c15_tolerances()
+    try:
+        S = _kernel_at(inst, cand, derivatives, tol_k)
+    except Exception as exc:  # a provider that raises fails the claim
+        return Verdict("C15", False, f"the derivative provider raised {type(exc).__name__}: {exc}")
+    if not S.valid:
+        failing = "; ".join(f"{h.name} (margin {h.margin:.3g}, threshold {h.threshold:.3g})"
+                            for h in S.failures())
+        return _not_applicable("C15", f"a hypothesis of the sensitivity theorem fails: {failing}")
+    if solver is None:
+        return _not_applicable("C15", "no solver to re-solve with (C15 compares with finite differences)")
+    shapes = {"dfit_dlam": (inst.n,), "dfit_dy": (inst.n, inst.n)}
+    for name, shape in shapes.items():
+        value = getattr(S, name)
+        if value is None or np.shape(value) != shape or not np.all(np.isfinite(value)):
+            return Verdict("C15", False, f"the derivative provider claims the hypotheses hold but gives no "
+                           f"finite {name} of shape {shape}")
+    base = _structure(S)
+    lev = np.diag(S.dfit_dy)
+    k = int(np.argmax(lev))
+    targets = {"dfit_dlam": np.asarray(S.dfit_dlam, float), "dfit_dy": np.asarray(S.dfit_dy[:, k], float)}
+    nums: dict = {"active_groups": len(S.active), "tight_rows": sum(len(a.tight) for a in S.active),
+                  "condition": float(S.condition), "column": k}
+
+    def resolve(y: np.ndarray, lam: float):
+        scoped = Instance(inst.X, y, lam, inst.D)
+        c = Candidate.of(solver(inst.X.copy(), y.copy(), lam, inst.D.copy()), scoped)
+        m = c.measures(scoped)
+        kernel = _kernel_at(scoped, c, None, tol_k)
+        gap = max(m.objective - m.dual_lower, 0.0)
+        return m.fit, gap, np.hstack([c.U, c.H]), _structure(kernel), m.objective
+
+    skipped = []
+    for step in steps:
+        hl, hy = step * inst.lam, step * (1.0 + float(np.abs(inst.y).max(initial=0.0)))
+        e = np.zeros(inst.n)
+        e[k] = hy
+        pairs = {"dfit_dlam": (resolve(inst.y, inst.lam + hl), resolve(inst.y, inst.lam - hl), hl),
+                 "dfit_dy": (resolve(inst.y + e, inst.lam), resolve(inst.y - e, inst.lam), hy)}
+        sides = [side for plus, minus, _ in pairs.values() for side in (plus, minus)]
+        nums["resolve_gap"] = max(s[1] for s in sides)
+        if any(s[3] != base for s in sides):
+            skipped.append(f"step {step:g}: a re-solve changes the active structure (a kink within the step)")
+            continue
+        parts, resolution = [], 0.0
+        for name, (plus, minus, h) in pairs.items():
+            g = targets[name]
+            fd = (plus[0] - minus[0]) / (2 * h)
+            gn = float(np.linalg.norm(g))
+            noise = (math.sqrt(2 * min(plus[1], acc.eps(plus[4])))
+                     + math.sqrt(2 * min(minus[1], acc.eps(minus[4])))) / (2 * h)
+            # resolvable relative to the larger of the claimed and the measured derivative (a provider
+            # claiming 0 must not make every step unresolvable)
+            resolution = max(resolution, noise / max(gn, float(np.linalg.norm(fd)), 1e-300))
+            err = float(np.linalg.norm(fd - g))
+            nums[f"{name}_error"] = err / max(gn, 1e-300)
+            nums[f"{name}_norm"] = gn
+            parts.append((f"{name} differs from the finite difference of re-solves (step {step:g})", err,
+                          rtol * gn + noise + acc.slack * (1 + gn)))
+        if resolution > 0.5:
+            skipped.append(f"step {step:g}: the re-solves are too inaccurate to resolve the derivative "
+                           f"(sqrt(2 eps') / h = {resolution:.3g} ||g||)")
+            continue
+        plus, minus, h = pairs["dfit_dlam"]
+        fdw = [(plus[2][:, list(a.members)].sum(axis=1) - minus[2][:, list(a.members)].sum(axis=1)) / (2 * h)
+               for a in S.active]
+        dw = np.column_stack(fdw) if fdw else np.zeros((inst.d, 0))
+        nums["weight_error"] = float(np.linalg.norm(dw - S.dw_dlam) / max(np.linalg.norm(S.dw_dlam), 1e-300))
+        nums["step"] = step
+        return _failures("C15", parts, nums,
+                         "the sensitivity formula matches finite differences of re-solves")
+    return Verdict("C15", True, "no step resolves the derivative: " + "; ".join(skipped), nums,
+                   applicable=False)
+
+
 # --- The table ---------------------------------------------------------------------------------------
 
 
@@ -1168,7 +1312,7 @@ class ClaimSpec:
     ``needs`` is one of ``"solution"`` (one solution), ``"reference"`` (the solution and an
     independent reference solution), ``"path"`` (solutions at ``lam`` and ``lam2``),
     ``"network"`` (a network, the candidate's or the one mapped from it), ``"pruner"`` (a network and a
-    pruning function; C9).
+    pruning function; C9), ``"resolve"`` (the solution and the solver, re-run on perturbed data; C15).
     """
 
     id: str
@@ -1207,9 +1351,12 @@ CLAIMS: dict[str, ClaimSpec] = {s.id: s for s in [
               "path", check_c13),
     ClaimSpec("C14", "continuity of the path (fit, quantitative)", "theory.md §6 (derived form)", "path",
               check_c14),
+    ClaimSpec("C15", "sensitivity: the implicit-function derivatives dy_hat/dlam, dy_hat/dy match finite "
+              "differences of re-solves under the theorem's hypotheses", "theory.md §6 (derived; implicit "
+              "function theorem; certify.sensitivity)", "resolve", check_c15),
     ClaimSpec("C16", "the min-norm point of P_lam is (M_A)^+ y_hat on its support (certify.selection)",
               "theory.md §6 (derived)", "solution", check_c16),
 ]}
-"""The claims this kit checks, in order. C15 is not in it (docs/claims/index.md).
+"""The claims this kit checks, in order. C15 re-solves (``needs="resolve"``: the solver itself).
 C9 tests a pruner (:func:`certify.pruning.prune`), not a solver: ``check_solver`` does not run it;
 ``certify selftest`` runs it on networks with duplicated and split neurons."""

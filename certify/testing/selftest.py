@@ -8,6 +8,8 @@ Subjects (each checked with :func:`certify.testing.check_solver.check_solver`):
 * ``network``: the network problem for two features (every pattern enumerated, the convex optimum
   mapped to a network), reference cvxpy;
 * ``prune``: C9 against :func:`certify.pruning.prune` (:func:`certify.testing.check_solver.check_pruner`);
+* C15 (sensitivity: :mod:`certify.sensitivity` against finite differences of re-solves) runs for the two
+  convex subjects, with fewer examples (:data:`C15_EXAMPLES`);
 * the optimal-polytope claims C10-C12 and C16 run for the two convex subjects (``P_lam`` analysed by
   :func:`certify.optimal_set.analysis.optimal_set`, the min-norm point selected by
   :func:`certify.selection.select.min_norm`);
@@ -39,6 +41,9 @@ from certify.testing.claims import CLAIMS, Accuracy
 
 PROFILES = {"quick": 30, "thorough": 400}
 """Examples per claim and subject."""
+
+C15_EXAMPLES = {"quick": 8, "thorough": 100}
+"""Examples of C15 per subject (each re-solves four times: fewer than the other claims)."""
 
 PLANTED_CLAIM = "planted"
 
@@ -169,7 +174,7 @@ def run_selftest(profile: str = "quick", verbose: bool = False) -> SelftestResul
         with warnings.catch_warnings():  # cvxpy's "Solution may be inaccurate": the claims judge accuracy
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
             rep = check_solver(cfg["fn"], kind=cfg["kind"], reference=cfg["reference"], max_examples=examples,
-                               name=name, verbose=verbose)
+                               name=name, verbose=verbose, claim_examples={"C15": C15_EXAMPLES[profile]})
         reports.append(rep)
         for res in rep.results:
             row = rows[res.claim]
