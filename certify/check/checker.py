@@ -244,19 +244,10 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
         One verdict per claim; ``accepted`` iff all are accepted.
     """
     limits = CheckLimits() if limits is None else limits
-    if not isinstance(limits, CheckLimits):
-        raise TypeError(f"limits must be a CheckLimits, got {type(limits).__name__}")
-    try:
-        if isinstance(document, dict):
-            walk_document(document, limits)
-            doc = document
-        else:
-            doc = parse_document(document, limits)
-        _check_header(doc)
-    except Reject as exc:
-        return _reject_all(document.get("claims") if isinstance(document, dict) else None, exc)
-    except (RecursionError, TypeError, ValueError) as exc:  # only for a dict built in Python
-        return _reject_all(None, f"malformed certificate ({type(exc).__name__}: {exc})")
+    opened = open_document(document, limits, _check_header)
+    if isinstance(opened, CheckReport):
+        return opened
+    doc, _ = opened
     claims = doc["claims"]
     inputs = doc["inputs"]
     try:
@@ -283,6 +274,28 @@ def check_certificate(document: str | bytes | dict, X: Sequence[Sequence[float]]
     verdicts = run_claims(claims, CHECKS, ctx, extra)
     return CheckReport(verdicts, CHECKER_VERSION, _versions(),
                        {"work": budget.used, "limits": dataclasses.asdict(limits)})
+
+
+def open_document(document: str | bytes | dict, limits: CheckLimits,
+                  check_header: Callable[[dict], object]) -> tuple[dict, object] | CheckReport:
+    """Parse (or walk) ``document`` within ``limits`` and check its header.
+
+    Returns ``(doc, check_header(doc))``, or a :class:`CheckReport` rejecting every claim with the
+    reason when the document is not a well-formed certificate (never raises on a bad document).
+    """
+    if not isinstance(limits, CheckLimits):
+        raise TypeError(f"limits must be a CheckLimits, got {type(limits).__name__}")
+    try:
+        if isinstance(document, dict):
+            walk_document(document, limits)
+            doc = document
+        else:
+            doc = parse_document(document, limits)
+        return doc, check_header(doc)
+    except Reject as exc:
+        return _reject_all(document.get("claims") if isinstance(document, dict) else None, exc)
+    except (RecursionError, TypeError, ValueError) as exc:  # only for a dict built in Python
+        return _reject_all(None, f"malformed certificate ({type(exc).__name__}: {exc})")
 
 
 def run_claims(claims: list, table: dict[str, Callable[[dict, object, dict], dict]], context: object,

@@ -46,12 +46,12 @@ from certify.check.checker import (
     SUPPORTED_MINOR,
     _reject_all,
     _versions,
-    parse_document,
+    open_document,
     run_claims,
 )
 from certify.check.fields import rational, require_keys
 from certify.check.gap import check_gap
-from certify.check.limits import PY, CheckLimits, LimitExceeded, WorkBudget, walk_document
+from certify.check.limits import PY, CheckLimits, LimitExceeded, WorkBudget
 from certify.check.verdict import CheckReport, Reject
 from certify.exact import conventions
 from certify.exact.context import ExactContext
@@ -386,19 +386,10 @@ def check_data_certificate(document: str | bytes | dict, X: Sequence[Sequence[fl
         One verdict per claim; ``accepted`` iff all are accepted.
     """
     limits = CheckLimits() if limits is None else limits
-    if not isinstance(limits, CheckLimits):
-        raise TypeError(f"limits must be a CheckLimits, got {type(limits).__name__}")
-    try:
-        if isinstance(document, dict):
-            walk_document(document, limits)
-            doc = document
-        else:
-            doc = parse_document(document, limits)
-        inputs = _check_header(doc)
-    except Reject as exc:
-        return _reject_all(document.get("claims") if isinstance(document, dict) else None, exc)
-    except (RecursionError, TypeError, ValueError) as exc:
-        return _reject_all(None, f"malformed certificate ({type(exc).__name__}: {exc})")
+    opened = open_document(document, limits, _check_header)
+    if isinstance(opened, CheckReport):
+        return opened
+    doc, inputs = opened
     claims = doc["claims"]
     problem = _data_problem(X, y)
     if problem:
