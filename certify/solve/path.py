@@ -41,6 +41,7 @@ from certify.io.data import read_npz
 from certify.io.validate import check_data, check_path, check_pattern_matrix
 from certify.network import Network
 from certify.solve.cone_kernels import project_batch
+from certify.solve.screening import operator_norm_bounds, sequential_screen, solve_screened
 from certify.solve.working_set import Solution, SolverOptions, solve
 
 __all__ = ["RegularizationPath", "lam_grid", "lam_max", "solve_path"]
@@ -214,6 +215,9 @@ class RegularizationPath:
         :func:`lam_max` of the instance (``w = 0`` is optimal for ``lam >= lam_max``).
     seconds : float
         Wall time of the whole path (per-solve times are in ``solutions[k].seconds``).
+    screened : ndarray (K,) or None
+        Fraction of blocks removed by gap safe screening at each point (``solve_path(...,
+        screening=True)``); None without screening. Not saved by :meth:`save`.
     """
 
     lams: np.ndarray
@@ -222,6 +226,7 @@ class RegularizationPath:
     gated: bool
     lam_max: float
     seconds: float = 0.0
+    screened: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.solutions)
@@ -519,7 +524,8 @@ class RegularizationPath:
 def solve_path(X: np.ndarray, y: np.ndarray, D: np.ndarray, lams: Sequence[float] | np.ndarray | None = None,
                gated: bool = False, options: SolverOptions | None = None, count: int = 20,
                ratio: float = 1e-2,
-               progress: Callable[[int, float, Solution], None] | None = None) -> RegularizationPath:
+               progress: Callable[[int, float, Solution], None] | None = None,
+               screening: bool = False) -> RegularizationPath:
     """Solve the C-ReLU (or gated ReLU) over ``D`` at every ``lam`` of a decreasing grid.
 
     Each solve is warm-started from the previous one's :meth:`Solution.warm_start`.
@@ -543,6 +549,13 @@ def solve_path(X: np.ndarray, y: np.ndarray, D: np.ndarray, lams: Sequence[float
         Grid size and last-over-first ratio of the default grid (ignored when ``lams`` is given).
     progress : callable, optional
         Called as ``progress(k, lam, solution)`` after the ``k``-th solve.
+    screening : bool, default=False
+        Gap safe sequential screening (:mod:`certify.solve.screening`, proofs/screening.md):
+        before each solve, patterns whose blocks are certified zero at every optimum (from the
+        previous point's weights and rescaled residual) are left out of the program; every block
+        is priced at the result and violators re-enter, so gaps and convergence are those of the
+        full program. Off by default: measured, it does not pay off on the benchmarks
+        (BENCHMARKS.md, "Gap safe screening"). Fractions screened: ``path.screened``.
 
     Returns
     -------
@@ -571,11 +584,25 @@ def solve_path(X: np.ndarray, y: np.ndarray, D: np.ndarray, lams: Sequence[float
         grid = _check_lams(lams)
     solutions: list[Solution] = []
     warm = None
+    screened: list[float] = []
+    norms = operator_norm_bounds(X, D) if screening else None
+    residual, penalty, faces = y, 0.0, None   # w = 0 is feasible: the first point screens too
     for k, lam in enumerate(grid):
-        sol = solve(X, y, float(lam), D, gated=gated, options=options, warm_start=warm)
+        if screening:
+            screen = sequential_screen(X, y, D, residual, penalty, float(lam), norms, faces, gated)
+            sol, _ = solve_screened(X, y, float(lam), D, screen.patterns, gated=gated, options=options,
+                                    warm_start=warm, faces=faces)
+            screened.append(screen.fraction)
+            faces = sol.faces
+            if sol.converged:   # cone feasible to feas_tol; otherwise keep the last feasible point
+                residual = y - (D * (X @ (sol.U - sol.H))).sum(axis=1)
+                penalty = float(np.linalg.norm(sol.U, axis=0).sum() + np.linalg.norm(sol.H, axis=0).sum())
+        else:
+            sol = solve(X, y, float(lam), D, gated=gated, options=options, warm_start=warm)
         solutions.append(sol)
         warm = sol.warm_start()
         if progress is not None:
             progress(k, float(lam), sol)
     return RegularizationPath(lams=grid, solutions=solutions, patterns=D, gated=bool(gated), lam_max=top,
-                              seconds=time.perf_counter() - start)
+                              seconds=time.perf_counter() - start,
+                              screened=np.array(screened) if screening else None)
