@@ -170,7 +170,10 @@ def parse_document(text: str | bytes, limits: CheckLimits | None = None) -> dict
     return doc
 
 
-def _check_header(doc: dict) -> None:
+def check_header(doc: dict, input_keys: set[str], integer_keys: tuple[str, ...]) -> dict:
+    """Reject unless ``doc`` has the format-1.x header with exactly ``input_keys`` as inputs
+    (``integer_keys`` among them JSON integers, ``bias`` a bool), the fixed conventions and a
+    non-empty claim list; return the inputs."""
     require_keys(doc, _TOP_KEYS, where="certificate")
     if doc["format"] != FORMAT_NAME:
         raise Reject(f"format is {doc['format']!r}, expected {FORMAT_NAME!r}")
@@ -181,8 +184,8 @@ def _check_header(doc: dict) -> None:
     if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
         raise Reject(f"format version {version} is not supported by this checker "
                      f"(supports {SUPPORTED_MAJOR}.0 to {SUPPORTED_MAJOR}.{SUPPORTED_MINOR})")
-    inputs = require_keys(doc["inputs"], _INPUT_KEYS, where="inputs")
-    for key in ("n", "d", "m"):
+    inputs = require_keys(doc["inputs"], input_keys, where="inputs")
+    for key in integer_keys:
         if not isinstance(inputs[key], int) or isinstance(inputs[key], bool):
             raise Reject(f"inputs.{key} must be an integer")
     if not isinstance(inputs["bias"], bool):
@@ -193,6 +196,11 @@ def _check_header(doc: dict) -> None:
                      "another problem statement")
     if not isinstance(doc["claims"], list) or not doc["claims"]:
         raise Reject("claims must be a non-empty list")
+    return inputs
+
+
+def _check_header(doc: dict) -> dict:
+    return check_header(doc, _INPUT_KEYS, ("n", "d", "m"))
 
 
 def _shape_problem(X, y, W1, w2, b1) -> str | None:

@@ -21,6 +21,7 @@ patterns are decoded and correlated with ``rho`` a chunk at a time.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from certify.check.fields import int_list, integer, plain_int, rational_field, require_keys
 from certify.check.limits import PY, WorkBudget, max_bits, resources, words
@@ -142,6 +143,40 @@ def _room(blocks: list, n: int) -> int:
     return min(len(names), len(blocks) // 2)
 
 
+def block_key(b: object, i: int, keys: set[str], index: dict[str, int], seen: dict[tuple[str, int], int],
+              where: str) -> tuple[str, int]:
+    """Validate block ``i`` of an evidence list named ``where``: exactly ``keys``, a sign of +-1, a
+    pattern of the scope (``index``), and a (pattern, sign) pair not in ``seen``; record and
+    return that pair."""
+    at = f"{where}[{i}]"
+    require_keys(b, keys, where=at)
+    if b["sign"] not in (1, -1) or isinstance(b["sign"], bool):
+        raise Reject(f"{at}.sign must be 1 or -1")
+    if not isinstance(b["pattern"], str) or b["pattern"] not in index:
+        raise Reject(f"{at} names a pattern outside the scope")
+    key = (b["pattern"], b["sign"])
+    if key in seen:
+        raise Reject(f"{at} repeats the block of {where}[{seen[key]}]")
+    seen[key] = i
+    return key
+
+
+def check_lower_bound(ctx: ExactContext, rho: list[int], den: int, lower: Fraction, gap: Fraction
+                      ) -> Fraction:
+    """Reject unless ``lower <= <rho, y> - 1/2 ||rho||^2`` (rho = ``rho / den``) and
+    ``NC(theta) - lower <= gap``; return the dual value."""
+    dual_val = dual.dual_value(rho, den, ctx.y)
+    if lower > dual_val:
+        raise Reject(f"lower_bound {format_rational(lower)} (~{approx(lower)}) exceeds the dual "
+                     f"value {format_rational(dual_val)} (~{approx(dual_val)})")
+    objective = ctx.evaluation.objective
+    if objective - lower > gap:
+        raise Reject(f"NC - lower_bound = {format_rational(objective - lower)} "
+                     f"(~{approx(objective - lower)}) exceeds the claimed gap {format_rational(gap)} "
+                     f"(~{approx(gap)})")
+    return dual_val
+
+
 def check_gap(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
     limits, budget = resources(inputs)
     require_keys(claim, {"id", "type", "scope", "lower_bound", "gap", "evidence"})
@@ -160,15 +195,7 @@ def check_gap(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
     index = {p: i for i, p in enumerate(plist)}
     seen: dict[tuple[str, int], int] = {}
     for i, b in enumerate(blocks):
-        require_keys(b, {"pattern", "sign", "mu_idx", "mu_num"}, where=f"blocks[{i}]")
-        if b["sign"] not in (1, -1) or isinstance(b["sign"], bool):
-            raise Reject(f"blocks[{i}].sign must be 1 or -1")
-        if not isinstance(b["pattern"], str) or b["pattern"] not in index:
-            raise Reject(f"blocks[{i}] names a pattern outside the scope")
-        key = (b["pattern"], b["sign"])
-        if key in seen:
-            raise Reject(f"blocks[{i}] repeats the block of blocks[{seen[key]}]")
-        seen[key] = i
+        block_key(b, i, {"pattern", "sign", "mu_idx", "mu_num"}, index, seen, "blocks")
     if len(seen) != 2 * len(plist):
         raise Reject(f"evidence covers {len(seen)} blocks but the scope has {2 * len(plist)} "
                      f"(every pattern with both signs)")
@@ -206,15 +233,7 @@ def check_gap(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
             raise Reject(f"blocks[{i}] (sign {b['sign']}): squared cone bound {approx(bsq)} exceeds "
                          f"lam^2 = {approx(lam_sq)}; the residual is not dual feasible")
         worst = bsq if worst is None or bsq > worst else worst
-    dual_val = dual.dual_value(rho, den, ctx.y)
-    if lower > dual_val:
-        raise Reject(f"lower_bound {format_rational(lower)} (~{approx(lower)}) exceeds the dual "
-                     f"value {format_rational(dual_val)} (~{approx(dual_val)})")
-    objective = ctx.evaluation.objective
-    if objective - lower > gap:
-        raise Reject(f"NC - lower_bound = {format_rational(objective - lower)} "
-                     f"(~{approx(objective - lower)}) exceeds the claimed gap {format_rational(gap)} "
-                     f"(~{approx(gap)})")
+    dual_val = check_lower_bound(ctx, rho, den, lower, gap)
     return {"scope": claim["scope"]["kind"], "dual_value": format_rational(dual_val),
-            "gap": format_rational(objective - lower),
+            "gap": format_rational(ctx.evaluation.objective - lower),
             "max_bound_sq": format_rational(worst if worst is not None else 0)}

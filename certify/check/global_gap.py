@@ -26,6 +26,7 @@ so every neuron lies in the cone of a listed pattern), hence the claim.
 from __future__ import annotations
 
 from certify.check.fields import int_list, integer, plain_int, rational_field, require_keys
+from certify.check.gap import check_lower_bound
 from certify.check.limits import PY, max_bits, resources, words
 from certify.check.verdict import Reject
 from certify.exact import arrangement, dual
@@ -192,15 +193,7 @@ def check_global_gap(claim: dict, ctx, inputs: dict) -> dict:
                              f"lam^2 = {approx(lam_sq)}; the residual is not dual feasible over all "
                              "activation patterns")
             worst = bsq if worst is None or bsq > worst else worst
-    dual_val = dual.dual_value(rho, den, ctx.y)
-    if lower > dual_val:
-        raise Reject(f"lower_bound {format_rational(lower)} (~{approx(lower)}) exceeds the dual value "
-                     f"{format_rational(dual_val)} (~{approx(dual_val)})")
-    objective = ctx.evaluation.objective
-    if objective - lower > gap:
-        excess = objective - lower
-        raise Reject(f"NC - lower_bound = {format_rational(excess)} (~{approx(excess)}) "
-                     f"exceeds the claimed gap {format_rational(gap)} (~{approx(gap)})")
+    dual_val = check_lower_bound(ctx, rho, den, lower, gap)
     return {"cells": P, "completeness": scheme, "hyperplanes": classes.count, "rank": rank,
-            "dual_value": format_rational(dual_val), "gap": format_rational(objective - lower),
+            "dual_value": format_rational(dual_val), "gap": format_rational(ctx.evaluation.objective - lower),
             "max_bound_sq": format_rational(worst if worst is not None else 0)}

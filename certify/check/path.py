@@ -38,14 +38,10 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from certify.check.checker import (
-    _TOP_KEYS,
-    _VERSION,
     CHECKER_VERSION,
-    FORMAT_NAME,
-    SUPPORTED_MAJOR,
-    SUPPORTED_MINOR,
     _reject_all,
     _versions,
+    check_header,
     open_document,
     run_claims,
 )
@@ -53,7 +49,6 @@ from certify.check.fields import rational, require_keys
 from certify.check.gap import check_gap
 from certify.check.limits import PY, CheckLimits, LimitExceeded, WorkBudget
 from certify.check.verdict import CheckReport, Reject
-from certify.exact import conventions
 from certify.exact.context import ExactContext
 from certify.exact.digest import data_digest, network_digest
 from certify.exact.rational import approx, format_rational
@@ -324,29 +319,7 @@ DATA_CHECKS: dict[str, Callable[[dict, DataInputs, dict], dict]] = {
 
 
 def _check_header(doc: dict) -> dict:
-    require_keys(doc, _TOP_KEYS, where="certificate")
-    if doc["format"] != FORMAT_NAME:
-        raise Reject(f"format is {doc['format']!r}, expected {FORMAT_NAME!r}")
-    version = doc["version"]
-    if not isinstance(version, str) or not _VERSION.match(version):
-        raise Reject(f"version must be 'major.minor', got {version!r}")
-    major, minor = (int(p) for p in version.split("."))
-    if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
-        raise Reject(f"format version {version} is not supported by this checker "
-                     f"(supports {SUPPORTED_MAJOR}.0 to {SUPPORTED_MAJOR}.{SUPPORTED_MINOR})")
-    inputs = require_keys(doc["inputs"], DATA_INPUT_KEYS, where="inputs")
-    for key in ("n", "d"):
-        if not isinstance(inputs[key], int) or isinstance(inputs[key], bool):
-            raise Reject(f"inputs.{key} must be an integer")
-    if not isinstance(inputs["bias"], bool):
-        raise Reject("inputs.bias must be true or false")
-    if doc["conventions"] != conventions.expected(inputs["bias"]):
-        raise Reject("conventions differ from those of format 1.x (loss 1/2 sum, penalty lam/2, "
-                     "bias as a regularized ones column, pattern strings): the certificate is about "
-                     "another problem statement")
-    if not isinstance(doc["claims"], list) or not doc["claims"]:
-        raise Reject("claims must be a non-empty list")
-    return inputs
+    return check_header(doc, DATA_INPUT_KEYS, ("n", "d"))
 
 
 def _data_problem(X, y) -> str | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from certify.check.fields import plain_int, rational, require_keys
-from certify.check.gap import _scope_patterns
+from certify.check.gap import _scope_patterns, block_key
 from certify.check.limits import PY, resources
 from certify.check.verdict import Reject
 from certify.exact import patterns as pattern_strings
@@ -55,15 +55,7 @@ def check_p_unique(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
     equal: list[tuple[int, tuple[Fraction, ...], tuple[Fraction, ...]]] = []
     for i, b in enumerate(blocks):
         where = f"evidence.blocks[{i}]"
-        require_keys(b, _BLOCK_KEYS, where=where)
-        if b["sign"] not in (1, -1) or isinstance(b["sign"], bool):
-            raise Reject(f"{where}.sign must be 1 or -1")
-        if not isinstance(b["pattern"], str) or b["pattern"] not in index:
-            raise Reject(f"{where} names a pattern outside the scope")
-        key = (b["pattern"], b["sign"])
-        if key in seen:
-            raise Reject(f"{where} repeats the block of evidence.blocks[{seen[key]}]")
-        seen[key] = i
+        block_key(b, i, _BLOCK_KEYS, index, seen, "evidence.blocks")
         s = b["sign"]
         bits = pattern_strings.decode(b["pattern"], n)
         idx = b["mu_idx"]
