@@ -282,16 +282,23 @@ def _load(args: argparse.Namespace):
     return X, y, network
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from certify.io.patterns import load_patterns, validate_patterns
+def _load_problem(args: argparse.Namespace):
+    """``(Problem, Network)`` from ``--data``, ``--model``, ``--lam``, ``--convention``, ``--bias``,
+    with the network checked against the problem (features, bias)."""
     from certify.problem import Problem, convert_lambda
-    from certify.verify import verify
 
     X, y, network = _load(args)
-    lam = convert_lambda(args.lam, args.convention, X.shape[0])
-    problem = Problem(X, y, lam, bias=args.bias)
+    problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
     network.check_features(problem.d)
     network.check_bias(problem.bias)
+    return problem, network
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from certify.io.patterns import load_patterns, validate_patterns
+    from certify.verify import verify
+
+    problem, network = _load_problem(args)
     patterns = None
     if args.patterns:
         patterns = validate_patterns(load_patterns(args.patterns), problem.n, problem.features.shape[1])
@@ -473,12 +480,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_optimal_set(args: argparse.Namespace) -> int:
     from certify.io.patterns import load_patterns, validate_patterns
     from certify.optimal_set import command
-    from certify.problem import Problem, convert_lambda
 
-    X, y, network = _load(args)
-    problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
-    network.check_features(problem.d)
-    network.check_bias(problem.bias)
+    problem, network = _load_problem(args)
     D = None
     if args.patterns:
         from certify.exact.patterns import decode
@@ -502,16 +505,12 @@ def cmd_optimal_set(args: argparse.Namespace) -> int:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from certify.errors import InputError
-    from certify.problem import Problem, convert_lambda
     from certify.pruning import prune
     from certify.pruning.report import prune_summary
 
     if args.patterns:
         raise InputError("prune does not take --patterns")
-    X, y, network = _load(args)
-    problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
-    network.check_features(problem.d)
-    network.check_bias(problem.bias)
+    problem, network = _load_problem(args)
 
     def progress(done: int, total: int) -> None:
         if not args.quiet and total >= 20 and (done == total or done % max(1, total // 10) == 0):
@@ -577,7 +576,7 @@ def _cmd_path(args: argparse.Namespace) -> int:
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from certify.sensitivity.command import cmd_sensitivity
 
-    return cmd_sensitivity(args, _load)
+    return cmd_sensitivity(args, _load_problem)
 
 
 COMMANDS = {"verify": cmd_verify, "check": cmd_check, "fit": cmd_fit, "demo": cmd_demo, "prune": cmd_prune,

@@ -31,26 +31,22 @@ def add_sensitivity_parser(sub, epilog: str, add_inputs) -> None:
     p.add_argument("--quiet", action="store_true", help="print only errors")
 
 
-def cmd_sensitivity(args: argparse.Namespace, load) -> int:
+def cmd_sensitivity(args: argparse.Namespace, load_problem) -> int:
     from certify.certificates.certificate import to_json
     from certify.check.checker import check_certificate
     from certify.errors import InputError
-    from certify.problem import Problem, convert_lambda
     from certify.sensitivity.certificate import sensitivity_certificate
 
     if args.patterns:
         raise InputError("sensitivity works over the network's own patterns; it does not take --patterns")
-    X, y, network = load(args)
-    problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
-    network.check_features(problem.d)
-    network.check_bias(problem.bias)
+    problem, network = load_problem(args)
     result = sensitivity_certificate(problem, network)
     text = to_json(result.document)
     Path(args.output).write_text(text, encoding="ascii")
     report = None
     if result.valid:
-        report = check_certificate(text, X.tolist(), y.tolist(), network.W1.tolist(), network.w2.tolist(),
-                                   None if network.b1 is None else network.b1.tolist())
+        report = check_certificate(text, problem.X.tolist(), problem.y.tolist(), network.W1.tolist(),
+                                   network.w2.tolist(), None if network.b1 is None else network.b1.tolist())
     if args.report:
         from certify.sensitivity.report import render_sensitivity_html
 
