@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from certify.check.limits import CheckLimits, LimitExceeded
@@ -89,3 +90,14 @@ def _short(obj: object) -> str:
         return f"a {type(obj).__name__} of {len(obj)} entries" if obj else repr(obj)
     text = repr(obj[:61] if isinstance(obj, str) else obj)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def binary64(q: Fraction, what: str) -> float:
+    """The float equal to the rational ``q``; Reject unless ``q`` is exactly a finite binary64 number."""
+    try:
+        f = float(q)
+    except OverflowError:
+        raise Reject(f"{what} is not a binary64 number (too large)") from None
+    if not math.isfinite(f) or Fraction(f) != q:
+        raise Reject(f"{what} = {shown(q)} is not a binary64 number")
+    return f

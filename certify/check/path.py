@@ -45,7 +45,7 @@ from certify.check.checker import (
     open_document,
     run_claims,
 )
-from certify.check.fields import rational, require_keys
+from certify.check.fields import binary64, rational, require_keys
 from certify.check.gap import check_gap
 from certify.check.limits import PY, CheckLimits, LimitExceeded, WorkBudget
 from certify.check.verdict import CheckReport, Reject
@@ -111,17 +111,7 @@ def _given_scope(scope: object) -> dict:
 def _float_vector(values: object, length: int, what: str, max_digits: int) -> list[float]:
     if not isinstance(values, list) or len(values) != length:
         raise Reject(f"{what} must be a list of {length} rationals")
-    out = []
-    for i, v in enumerate(values):
-        q = rational(v, f"{what}[{i}]", max_digits)
-        try:
-            f = float(q)
-        except OverflowError:
-            raise Reject(f"{what}[{i}] is beyond the binary64 range") from None
-        if not math.isfinite(f) or Fraction(f) != q:
-            raise Reject(f"{what}[{i}] = {format_rational(q)} is not a binary64 number")
-        out.append(f)
-    return out
+    return [binary64(rational(v, f"{what}[{i}]", max_digits), f"{what}[{i}]") for i, v in enumerate(values)]
 
 
 def embedded_network(obj: object, d: int, bias: bool, what: str, max_digits: int

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import flint
 
-from certify.check.fields import plain_int, rational, rational_field, require_keys, shown
+from certify.check.fields import binary64, plain_int, rational, rational_field, require_keys, shown
 from certify.check.limits import PY, max_bits, pass_memory, pass_work, resources, words
 from certify.check.verdict import Reject
 from certify.exact.context import ExactContext
@@ -52,16 +52,6 @@ def _network(obj: object, d: int, m: int, bias: bool, what: str, max_digits: int
         raise Reject(f"{what}.b1 must be {'a list' if bias else 'null'}: the certificate's bias is {bias}")
     b1 = _vector(obj["b1"], m, f"{what}.b1", max_digits) if bias else None
     return W1, w2, b1
-
-
-def _as_float(q: Fraction, what: str) -> float:
-    try:
-        f = float(q)
-    except OverflowError:
-        raise Reject(f"{what} is not a binary64 number (too large)") from None
-    if not math.isfinite(f) or Fraction(f) != q:
-        raise Reject(f"{what} = {shown(q)} is not a binary64 number")
-    return f
 
 
 def _faithful(given: float, exact: Fraction) -> bool:
@@ -124,10 +114,10 @@ def check_pruned(claim: dict, ctx: ExactContext, inputs: dict) -> dict:
     W1e, w2e, b1e = _network(claim["exact"], d_raw, width, ctx.bias, "exact", digits)
 
     # 1. the original network is the one named by original_sha256
-    floats_W1 = [[_as_float(v, f"original.W1[{i}][{j}]") for j, v in enumerate(row)]
+    floats_W1 = [[binary64(v, f"original.W1[{i}][{j}]") for j, v in enumerate(row)]
                  for i, row in enumerate(W1o)]
-    floats_w2 = [_as_float(v, f"original.w2[{j}]") for j, v in enumerate(w2o)]
-    floats_b1 = None if b1o is None else [_as_float(v, f"original.b1[{j}]") for j, v in enumerate(b1o)]
+    floats_w2 = [binary64(v, f"original.w2[{j}]") for j, v in enumerate(w2o)]
+    floats_b1 = None if b1o is None else [binary64(v, f"original.b1[{j}]") for j, v in enumerate(b1o)]
     budget.charge((d_raw + 2) * m0 * PY, "the digest of the original network")
     if network_digest(floats_W1, floats_w2, floats_b1) != claim["original_sha256"]:
         raise Reject("original_sha256 is not the digest of the original network in the evidence")
