@@ -59,7 +59,7 @@ def _run_example(name: str, argv: list[str], capsys) -> str:
 
 
 def test_optimal_set_selection_example_prints_the_table(capsys):
-    pytest.importorskip("sklearn")
+    import sklearn  # noqa: F401  (a test dependency: the examples need its data sets; never skipped)
     out = _run_example("optimal_set_selection.py", ["--quick"], capsys)
     rows = [line.split() for line in out.splitlines() if line.startswith("breast cancer ")]
     assert len(rows) == 9  # three polytopes x three selections
@@ -71,7 +71,7 @@ def test_optimal_set_selection_example_prints_the_table(capsys):
 
 
 def test_pruning_accuracy_vs_width_example(tmp_path, capsys):
-    pytest.importorskip("sklearn")
+    import sklearn  # noqa: F401  (a test dependency: the examples need its data sets; never skipped)
     out = _run_example("pruning_accuracy_vs_width.py", [str(tmp_path), "--quick"], capsys)
     assert (tmp_path / "accuracy_vs_width.png").read_bytes().startswith(b"\x89PNG")
     assert "## Accuracy against width" in (tmp_path / "accuracy_vs_width.md").read_text()

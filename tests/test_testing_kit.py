@@ -262,8 +262,7 @@ def test_c5_holds_at_planted_optima_and_detects_a_wrong_polytope(monkeypatch) ->
     import dataclasses
 
     import certify.optimal_set.analysis as analysis
-
-    planted_mod = pytest.importorskip("certify.testing.planted")
+    import certify.testing.planted as planted_mod
     p = planted_mod.planted_relu(1)
     inst = Instance(p.X, p.y, float(p.lam), p.D)
     vertex = Candidate(*p.weights(p.vertices[-1]))
@@ -444,7 +443,7 @@ def test_planted_optimal_sets_confirmed_by_independent_solves(seed: int, kind: s
     and fit, every vertex of the planted polytope is an optimal solution (the kit's C2, C3 and C6
     hold there, with the same objective and fit: theory.md §4, C5), and the solvers' answers pass C1
     against a vertex."""
-    planted_mod = pytest.importorskip("certify.testing.planted")
+    import certify.testing.planted as planted_mod
     p = planted_mod.planted_relu(seed) if kind == "relu" else planted_mod.planted_gated(seed)
     inst = Instance(p.X, p.y, float(p.lam), p.D)
     p_star = float(p.optimal_value)
