@@ -232,7 +232,7 @@ def certify_path(X: np.ndarray, y: np.ndarray, D: np.ndarray, lam_min: object, l
                  eps: object, relative: bool = False, bias: bool = False,
                  options: SolverOptions | None = None, initial: int = DEFAULT_INITIAL,
                  max_points: int = DEFAULT_MAX_POINTS, warm: bool = True,
-                 progress: Progress | None = None) -> CertifiedPath:
+                 progress: Progress | None = None, scope: dict | None = None) -> CertifiedPath:
     """A certified eps-path over ``[lam_min, lam_max]`` for the pattern scope ``D``.
 
     Parameters
@@ -259,6 +259,10 @@ def certify_path(X: np.ndarray, y: np.ndarray, D: np.ndarray, lam_min: object, l
     warm : bool, default=True
         Warm-start every solve from its larger-lam neighbour (False: cold solves, for benchmarks).
     progress : callable ``(stage, done, total)``, optional
+    scope : dict, optional
+        The scope object the claims carry. Default: the given set of D's distinct columns. The
+        global scope (:func:`certify.global_path.certify_global_path`) passes its cell list here,
+        with ``D`` the cells' patterns (distinct columns, in the order of the cells).
 
     Returns
     -------
@@ -284,7 +288,8 @@ def certify_path(X: np.ndarray, y: np.ndarray, D: np.ndarray, lam_min: object, l
     if initial < 2 or max_points < 2:
         raise InputError("initial and max_points must be at least 2")
     plist = _pattern_strings(D)
-    scope = {"kind": "given", "patterns": plist, "patterns_sha256": patterns_digest(X.shape[0], plist)}
+    if scope is None:
+        scope = {"kind": "given", "patterns": plist, "patterns_sha256": patterns_digest(X.shape[0], plist)}
     grid = _Grid(X, y, bias, np.ascontiguousarray(D, np.uint8), plist, scope, options, warm)
     lams = geometric_grid(a, b, min(initial, max_points))
     rounds = 0

@@ -406,6 +406,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for v in report.verdicts:
             status = "accepted" if v.accepted else "REJECTED"
             print(f"{v.claim_id} ({v.claim_type}): {status}: {v.reason}")
+            if v.accepted and isinstance(v.values.get("scope_description"), str):  # data claims
+                print(f"  scope: {v.values['scope_description']}")
         print(report.summary_line())
     return EXIT_OK if report.accepted else EXIT_REJECTED
 

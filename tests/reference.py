@@ -673,7 +673,7 @@ def structure_mutants(inst: Instance) -> Iterator[Mutant]:
     doc = copy.deepcopy(doc0)
     doc["claims"][1]["id"] = doc["claims"][0]["id"]
     yield Mutant("claim id duplicated", doc, "claim", 1, reason="unique")
-    for version in ("2.0", "1.2", "0.9", "1", "1.0.0", "v1.0", 1.0, "01.0", "1.00", "1.\u0660", " 1.0"):
+    for version in ("2.0", "1.3", "0.9", "1", "1.0.0", "v1.0", 1.0, "01.0", "1.00", "1.\u0660", " 1.0"):
         doc = copy.deepcopy(doc0)
         doc["version"] = version
         yield Mutant(f"version {version!r}", doc, "all")

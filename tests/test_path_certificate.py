@@ -388,8 +388,8 @@ def test_cli_path_and_check(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 1 and "REJECTED" in out
     rc = main(["path", "--data", str(data), "--lam-min", "0.1", "--lam-max", "3", "--eps", "0.01",
-               "--global", "-o", str(cert)])
-    assert rc == 2 and "--global is not supported" in capsys.readouterr().err
+               "--global", "--patterns", str(pats), "-o", str(cert)])  # (--global: tests/test_path_global.py)
+    assert rc == 2 and "--global and --patterns exclude each other" in capsys.readouterr().err
 
 
 def test_cli_check_without_model_on_a_network_certificate(tmp_path, capsys):

@@ -14,7 +14,7 @@ from certify.exact.rational import format_rational
 from certify.problem import Problem
 
 FORMAT_NAME = "certify-certificate"
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 
 
 def build(problem: Problem, network_digest: str, width: int, claims: list[dict],

@@ -45,7 +45,7 @@ from certify.exact.digest import data_digest, network_digest
 
 CHECKER_VERSION = "1.0"
 FORMAT_NAME = "certify-certificate"
-SUPPORTED_MAJOR, SUPPORTED_MINOR = 1, 1
+SUPPORTED_MAJOR, SUPPORTED_MINOR = 1, 2
 MAX_CERTIFICATE_BYTES = CheckLimits().max_bytes  # default; see CheckLimits.max_bytes
 
 #: Claim type -> check function. A type absent from this table is rejected.

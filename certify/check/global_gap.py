@@ -25,6 +25,8 @@ so every neuron lies in the cone of a listed pattern), hence the claim.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from certify.check.fields import int_list, integer, plain_int, rational_field, require_keys
 from certify.check.gap import check_lower_bound
 from certify.check.limits import PY, max_bits, resources, words
@@ -38,13 +40,15 @@ CHUNK_ENTRIES = 1 << 20
 COMPLETENESS_KINDS = ("count", "flips")
 
 
-def _witnesses(cells: list, d: int, max_digits: int) -> list[list[int]]:
+def witnesses(cells: list, d: int, max_digits: int, keys: set[str] = frozenset({"u", "mu_idx", "mu_num"}),
+              where: str = "cells") -> list[list[int]]:
+    """The integer witnesses ``u`` (d entries each) of a list of cells with exactly ``keys``."""
     out = []
     for i, cell in enumerate(cells):
-        require_keys(cell, {"u", "mu_idx", "mu_num"}, where=f"cells[{i}]")
-        u = int_list(cell["u"], f"cells[{i}].u", max_digits)
+        require_keys(cell, set(keys), where=f"{where}[{i}]")
+        u = int_list(cell["u"], f"{where}[{i}].u", max_digits)
         if len(u) != d:
-            raise Reject(f"cells[{i}].u has {len(u)} entries, expected d = {d}")
+            raise Reject(f"{where}[{i}].u has {len(u)} entries, expected d = {d}")
         out.append(u)
     return out
 
@@ -71,10 +75,10 @@ def _multipliers(cell: dict, i: int, n: int, max_digits: int) -> list[tuple[list
 
 
 def _complete(spec: object, classes: arrangement.Classes, rank: int, patterns: list[bytes],
-              inputs: dict) -> str:
+              inputs: dict, where: str) -> str:
     limits, budget = resources(inputs)
     if not isinstance(spec, dict) or spec.get("kind") not in COMPLETENESS_KINDS:
-        raise Reject(f"evidence.completeness must be an object with kind in {list(COMPLETENESS_KINDS)}")
+        raise Reject(f"{where} must be an object with kind in {list(COMPLETENESS_KINDS)}")
     h = classes.count
     bound = arrangement.region_bound(h, rank)
     if spec["kind"] == "count":
@@ -132,6 +136,72 @@ def _complete(spec: object, classes: arrangement.Classes, rank: int, patterns: l
     return "flips"
 
 
+@dataclass(frozen=True)
+class CellList:
+    """A verified complete list of cells of the data's arrangement (checks 1 and 2).
+
+    Attributes
+    ----------
+    patterns : one ``bytes`` of length n per listed cell (byte k = ``d_k``), pairwise distinct.
+    correlations : ``X^T D rho`` (integers) per cell when ``rho`` was given, else empty.
+    classes, rank : the hyperplane classes and the exact rank of X, recomputed.
+    scheme : the completeness scheme verified, ``"count"`` or ``"flips"``.
+    """
+
+    patterns: list[bytes]
+    correlations: list[list[int]]
+    classes: arrangement.Classes
+    rank: int
+    scheme: str
+
+
+def verify_cell_list(U: list[list[int]], completeness: object, ctx, inputs: dict,
+                     rho: list[int] | None = None, where: str = "evidence.completeness") -> CellList:
+    """Checks 1 and 2 of the module docstring: every witness of ``U`` is inside a cell, no cell is listed
+    twice, and the list is complete (``completeness``, recomputing the classes and the rank of ``ctx.X``).
+
+    Only ``ctx.X``, ``ctx.X_rows`` and ``ctx.zero_rows`` are used (the features, bias column included).
+    With ``rho``, also ``X^T D rho`` of every cell (one integer product per chunk, while the witnesses'
+    patterns are at hand). Work and memory are charged to the budget of ``inputs`` first.
+    """
+    _, budget = resources(inputs)
+    n, d = ctx.n, ctx.d
+    P = len(U)
+    wx = budget.words(ctx, "X")
+    wu = words(max(max_bits(u) for u in U))
+    budget.memory(n * min(P, max(1, CHUNK_ENTRIES // n)) * 8 * (wx + wu + 2), "a chunk of witness products")
+    budget.charge(P * n * (d * wx * wu + 2 * PY), f"the signs of {P} witnesses on {n} rows")
+    X_rows = ctx.X_rows
+    zero = ctx.zero_rows
+    chunk = max(1, CHUNK_ENTRIES // n)
+    XR = None
+    if rho is not None:
+        wr = words(max_bits(rho))
+        budget.charge(P * n * (d * wx * wr + 2 * PY), f"correlating rho with {P} cell patterns")
+        XR = arrangement.weighted_transpose(X_rows, rho)
+    patterns: list[bytes] = []
+    corr: list[list[int]] = []
+    for start in range(0, P, chunk):  # the witnesses' patterns, and X^T D rho for each, a chunk at a time
+        part = U[start:start + chunk]
+        try:
+            codes, bits = arrangement.patterns_of_witnesses(ctx.X.mat, zero, part)
+        except ValueError as exc:
+            raise Reject(f"cells[{start}+]: {exc}") from None
+        patterns.extend(codes)
+        if XR is not None:
+            corr.extend(arrangement.correlations(XR, bits, len(part)))
+    seen: dict[bytes, int] = {}
+    for i, p in enumerate(patterns):
+        if p in seen:
+            raise Reject(f"cells[{i}] lies in the same cell as cells[{seen[p]}] (equal patterns)")
+        seen[p] = i
+    budget.charge(n * d * PY + d * d * n * wx * wx, "the hyperplane classes and the exact rank of X")
+    classes = arrangement.hyperplane_classes(X_rows)
+    rank = arrangement.rank(X_rows, d)
+    scheme = _complete(completeness, classes, rank, patterns, inputs, where)
+    return CellList(patterns, corr, classes, rank, scheme)
+
+
 def check_global_gap(claim: dict, ctx, inputs: dict) -> dict:
     limits, budget = resources(inputs)
     require_keys(claim, {"id", "type", "lower_bound", "gap", "evidence"})
@@ -147,37 +217,10 @@ def check_global_gap(claim: dict, ctx, inputs: dict) -> dict:
     cells = ev["cells"]
     if not isinstance(cells, list) or not cells:
         raise Reject("evidence.cells must be a non-empty list")
-    P = len(cells)
-    U = _witnesses(cells, d, limits.max_digits)
-    wx = budget.words(ctx, "X")
-    wu = words(max(max_bits(u) for u in U))
-    budget.memory(n * min(P, max(1, CHUNK_ENTRIES // n)) * 8 * (wx + wu + 2), "a chunk of witness products")
-    budget.charge(P * n * (d * wx * wu + 2 * PY), f"the signs of {P} witnesses on {n} rows")
-    X_rows = ctx.X_rows
-    zero = ctx.zero_rows
-    chunk = max(1, CHUNK_ENTRIES // n)
-    wr = words(max_bits(rho))
-    budget.charge(P * n * (d * wx * wr + 2 * PY), f"correlating rho with {P} cell patterns")
-    XR = arrangement.weighted_transpose(X_rows, rho)
-    patterns: list[bytes] = []
-    corr: list[list[int]] = []
-    for start in range(0, P, chunk):  # the witnesses' patterns, and X^T D rho for each, a chunk at a time
-        part = U[start:start + chunk]
-        try:
-            codes, bits = arrangement.patterns_of_witnesses(ctx.X.mat, zero, part)
-        except ValueError as exc:
-            raise Reject(f"cells[{start}+]: {exc}") from None
-        patterns.extend(codes)
-        corr.extend(arrangement.correlations(XR, bits, len(part)))
-    seen: dict[bytes, int] = {}
-    for i, p in enumerate(patterns):
-        if p in seen:
-            raise Reject(f"cells[{i}] lies in the same cell as cells[{seen[p]}] (equal patterns)")
-        seen[p] = i
-    budget.charge(n * d * PY + d * d * n * wx * wx, "the hyperplane classes and the exact rank of X")
-    classes = arrangement.hyperplane_classes(X_rows)
-    rank = arrangement.rank(X_rows, d)
-    scheme = _complete(ev["completeness"], classes, rank, patterns, inputs)
+    U = witnesses(cells, d, limits.max_digits)
+    listed = verify_cell_list(U, ev["completeness"], ctx, inputs, rho)
+    patterns, corr = listed.patterns, listed.correlations
+    X_rows, wx = ctx.X_rows, budget.words(ctx, "X")
     lam_sq = ctx.lam * ctx.lam
     worst = None
     for i, pat in enumerate(patterns):
@@ -194,6 +237,7 @@ def check_global_gap(claim: dict, ctx, inputs: dict) -> dict:
                              "activation patterns")
             worst = bsq if worst is None or bsq > worst else worst
     dual_val = check_lower_bound(ctx, rho, den, lower, gap)
-    return {"cells": P, "completeness": scheme, "hyperplanes": classes.count, "rank": rank,
-            "dual_value": format_rational(dual_val), "gap": format_rational(ctx.evaluation.objective - lower),
+    return {"cells": len(patterns), "completeness": listed.scheme, "hyperplanes": listed.classes.count,
+            "rank": listed.rank, "dual_value": format_rational(dual_val),
+            "gap": format_rational(ctx.evaluation.objective - lower),
             "max_bound_sq": format_rational(worst if worst is not None else 0)}

@@ -4,7 +4,7 @@ A data certificate is not about one network: its ``inputs`` name only the data
 (``data_sha256``, ``n``, ``d``, ``bias``), and every network a claim speaks about is embedded
 in the claim as exact values with its digest. Two claim types (theory.md §3, §6):
 
-* ``eps_path``: over a ``given`` pattern scope S and grid points ``lam_1 > ... > lam_K``
+* ``eps_path``: over a pattern scope S and grid points ``lam_1 > ... > lam_K``
   (``lam_1 = lam_max`` and ``lam_K = lam_min`` of the claim), with networks ``theta_i`` and
   certified lower bounds ``L_i <= p*_S(lam_i)``: for every lam in ``[lam_min, lam_max]``
   the network named for lam's segment has ``NC_lam(theta) - p*_S(lam) <= eps`` (absolute) or
@@ -12,9 +12,18 @@ in the claim as exact values with its digest. Two claim types (theory.md §3, §
 * ``zero_optimal_above``: ``rho = y`` is dual feasible over S at ``threshold`` M, so the zero
   network is optimal over S for every ``lam >= M`` (``lam_max(S) <= M``).
 
+The scope S is ``given`` (listed pattern strings with their digest) or ``global``: all activation
+patterns, as the listed cells of the data's hyperplane arrangement (an integer interior witness
+each) with the evidence that the list is complete. A global scope is verified once per claim
+(:func:`certify.check.global_gap.verify_cell_list`: distinct cells, completeness by count or by
+flips, classes and rank recomputed); the grid points are then checked over the cells' patterns
+exactly as over a given scope. Over a complete cell list, p*_S is the optimum over all networks of
+any width (proofs/global_gap.md), so both claims hold over all networks.
+
 Checks of ``eps_path``:
 
-1. the scope is ``given`` (listed patterns, digest, the caller's digest if supplied);
+1. the scope is ``given`` (listed patterns, digest, the caller's digest if supplied) or ``global``
+   (verified complete; the caller may not supply a pattern digest);
 2. the grid is strictly decreasing, starts at ``lam_max`` and ends at ``lam_min > 0``;
 3. every grid point: the embedded network's values are binary64 numbers whose digest is the
    stated one, and its evidence ``(rho, mu)`` passes the sub-sampled gap check at ``lam_i``
@@ -47,10 +56,12 @@ from certify.check.checker import (
 )
 from certify.check.fields import binary64, rational, require_keys
 from certify.check.gap import check_gap
+from certify.check.global_gap import verify_cell_list, witnesses
 from certify.check.limits import PY, CheckLimits, LimitExceeded, WorkBudget
 from certify.check.verdict import CheckReport, Reject
+from certify.exact import patterns as pattern_strings
 from certify.exact.context import ExactContext
-from certify.exact.digest import data_digest, network_digest
+from certify.exact.digest import data_digest, network_digest, patterns_digest
 from certify.exact.rational import approx, format_rational
 
 DATA_INPUT_KEYS = {"data_sha256", "n", "d", "bias"}
@@ -101,11 +112,68 @@ def _sub_budget(budget: WorkBudget) -> WorkBudget:
     return sub
 
 
-def _given_scope(scope: object) -> dict:
-    if not isinstance(scope, dict) or scope.get("kind") != "given":
-        raise Reject("scope must be a given pattern set ({'kind': 'given', ...}): a claim over a lam "
-                     "interval is about one fixed scope, not the patterns of any one network")
-    return scope
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """The scope of a data claim, as the given pattern set its grid points are checked over.
+
+    ``given`` is a given scope (``{"kind": "given", "patterns", "patterns_sha256"}``): the claim's own
+    for kind ``given``; for kind ``global``, the patterns of its verified complete cell list.
+    ``description`` says which, in words (for the verdict).
+    """
+
+    given: dict
+    description: str
+
+
+def _claim_scope(scope: object, data: DataInputs, extra: dict) -> Scope:
+    """The scope of a claim: ``given`` as it is (its patterns are checked per grid point by ``check_gap``),
+    or ``global``, verified here once (proofs/path.md, "The global scope")."""
+    kind = scope.get("kind") if isinstance(scope, dict) else None
+    if kind == "given":
+        count = len(scope["patterns"]) if isinstance(scope.get("patterns"), list) else 0
+        return Scope(scope, f"a given set of {count} patterns")
+    if kind == "global":
+        return _global_scope(scope, data, extra)
+    raise Reject("scope must be a given pattern set ({'kind': 'given', ...}) or all activation patterns "
+                 "({'kind': 'global', ...}): a claim over a lam interval is about one fixed scope, not the "
+                 "patterns of any one network")
+
+
+def _global_scope(scope: dict, data: DataInputs, extra: dict) -> Scope:
+    """Verify a global scope: its witnesses are interior points of pairwise distinct cells of the data's
+    arrangement (features with the ones column when ``bias``) and the list is complete (checks 1 and 2
+    of proofs/global_gap.md, by :func:`certify.check.global_gap.verify_cell_list`); its
+    ``patterns_sha256`` is the digest of the set of the cells' patterns."""
+    limits, budget = extra["limits"], extra["budget"]
+    require_keys(scope, {"kind", "cells", "completeness", "patterns_sha256"}, where="scope")
+    if extra.get("patterns_sha256") is not None:
+        raise Reject("the scope is all activation patterns (kind 'global', its cells listed and verified "
+                     "complete), not the pattern set given to the checker: check it without --patterns")
+    cells = scope["cells"]
+    if not isinstance(cells, list) or not cells:
+        raise Reject("scope.cells must be a non-empty list of cells")
+    budget.charge((data.n * (data.d + 2)) * PY, "the global scope: the exact data")
+    ctx = ExactContext(data.X, data.y, [[0.0] for _ in range(data.d)], [0.0], [0.0] if data.bias else None,
+                       Fraction(1))
+    U = witnesses(cells, ctx.d, limits.max_digits, keys={"u"}, where="scope.cells")
+    sub = _sub_budget(budget)
+    try:
+        listed = verify_cell_list(U, scope["completeness"], ctx, {"limits": limits, "budget": sub},
+                                  where="scope.completeness")
+    except LimitExceeded:
+        raise
+    except Reject as exc:
+        raise Reject(f"global scope: {exc}") from None
+    finally:
+        budget.used = sub.used
+    plist = [pattern_strings.encode(p) for p in listed.patterns]
+    digest = patterns_digest(ctx.n, plist)
+    if digest != scope["patterns_sha256"]:
+        raise Reject(f"scope.patterns_sha256 does not match the patterns of the listed cells (recomputed "
+                     f"{digest})")
+    return Scope({"kind": "given", "patterns": plist, "patterns_sha256": digest},
+                 f"all activation patterns: {len(plist)} cells of the arrangement of {listed.classes.count} "
+                 f"hyperplanes of rank {listed.rank}, complete by {listed.scheme}")
 
 
 def _float_vector(values: object, length: int, what: str, max_digits: int) -> list[float]:
@@ -213,7 +281,6 @@ def check_eps_path(claim: dict, data: DataInputs, extra: dict) -> dict:
     limits = extra["limits"]
     require_keys(claim, {"id", "type", "scope", "lam_min", "lam_max", "eps", "eps_kind", "grid",
                          "segments"})
-    scope = _given_scope(claim["scope"])
     lam_min = rational(claim["lam_min"], "lam_min", limits.max_digits)
     lam_max = rational(claim["lam_max"], "lam_max", limits.max_digits)
     eps = rational(claim["eps"], "eps", limits.max_digits)
@@ -243,7 +310,8 @@ def check_eps_path(claim: dict, data: DataInputs, extra: dict) -> dict:
     for i in range(K - 1):
         if not lams[i] > lams[i + 1]:
             raise Reject(f"grid lam values must be strictly decreasing (grid[{i}] and grid[{i + 1}])")
-    points = [_grid_point(pt, i, scope, data, extra) for i, pt in enumerate(grid)]
+    scope = _claim_scope(claim["scope"], data, extra)  # a global scope is verified once, here
+    points = [_grid_point(pt, i, scope.given, data, extra) for i, pt in enumerate(grid)]
     best = None
     for i in range(K - 1, -1, -1):  # running maximum of the dual values from the small-lam end
         best = points[i].dual_value if best is None or points[i].dual_value > best else best
@@ -269,14 +337,13 @@ def check_eps_path(claim: dict, data: DataInputs, extra: dict) -> dict:
                 ratio = excess / low if relative and low > 0 else excess
                 worst = ratio if worst is None or ratio > worst else worst
     return {"points": K, "lam_min": format_rational(lam_min), "lam_max": format_rational(lam_max),
-            "worst": approx(worst), "eps_kind": claim["eps_kind"]}
+            "worst": approx(worst), "eps_kind": claim["eps_kind"], "scope_description": scope.description}
 
 
 def check_zero_optimal_above(claim: dict, data: DataInputs, extra: dict) -> dict:
     """Check ``zero_optimal_above``: ``rho = y`` dual feasible over the scope at ``threshold``."""
     limits = extra["limits"]
     require_keys(claim, {"id", "type", "scope", "threshold", "evidence"})
-    scope = _given_scope(claim["scope"])
     threshold = rational(claim["threshold"], "threshold", limits.max_digits)
     if threshold <= 0:
         raise Reject("threshold must be positive")
@@ -293,8 +360,10 @@ def check_zero_optimal_above(claim: dict, data: DataInputs, extra: dict) -> dict
         if rational(v, f"evidence.rho[{k}]", limits.max_digits) * (1 << y_shift) != y_num[k] * den:
             raise Reject(f"evidence.rho[{k}] / den is not y[{k}]: the dual point must be y itself")
     objective = ctx.evaluation.objective  # 1/2 ||y||^2, the NC of the zero network
-    _run_gap(ctx, scope, format_rational(objective), ev, extra, "zero_optimal_above")
-    return {"threshold": format_rational(threshold), "zero_objective": format_rational(objective)}
+    scope = _claim_scope(claim["scope"], data, extra)
+    _run_gap(ctx, scope.given, format_rational(objective), ev, extra, "zero_optimal_above")
+    return {"threshold": format_rational(threshold), "zero_objective": format_rational(objective),
+            "scope_description": scope.description}
 
 
 #: Claim type -> check function of a data certificate. A type absent from this table is rejected.
