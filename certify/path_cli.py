@@ -15,13 +15,17 @@ from certify.errors import InputError
 
 DESCRIPTION = (
     "Certify a regularization path over a whole lam interval: solve the convex program over one "
-    "pattern scope (--patterns, or seeded Gaussian gates) on a grid of lam (warm starts), certify an "
+    "pattern scope (--patterns, seeded Gaussian gates, or --global: every cell of the data's hyperplane "
+    "arrangement) on a grid of lam (warm starts), certify an "
     "exact dual lower bound at every grid point, and refine the grid where the band is wider than eps. "
     "The certificate claims: for EVERY lam in [lam-min, lam-max], the grid network named for lam's "
     "segment is within eps of the optimum of the convex program over that scope (eps_path), and the zero "
     "network is optimal over the scope for every lam above a certified threshold (zero_optimal_above). "
-    "The scope is the given pattern set, not all patterns: --global is not supported yet. Check with "
-    "`certify check CERT --data D` (no --model: the networks are embedded).")
+    "With --patterns or --gates the scope is that given pattern set, not all patterns. With --global it is "
+    "ALL activation patterns (the cells are enumerated, within --max-cells, and the checker verifies that "
+    "the list is complete): then p* is the optimum over all networks of any width, and the threshold "
+    "bounds lam_max over all patterns. Check with `certify check CERT --data D` (no --model: the networks "
+    "are embedded).")
 
 
 def add_path_parser(sub, epilog: str) -> None:
@@ -46,7 +50,11 @@ def add_path_parser(sub, epilog: str) -> None:
                    help="number of seeded Gaussian gates when --patterns is not given (default 50)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the gates (default 0)")
     p.add_argument("--global", dest="global_scope", action="store_true",
-                   help="all activation patterns: NOT supported yet for paths (use --patterns)")
+                   help="scope = all activation patterns: every cell of the data's hyperplane arrangement "
+                        "(exit 3 when it may have more than --max-cells cells); not with --patterns")
+    p.add_argument("--max-cells", type=int, default=None, metavar="N",
+                   help="--global only: budget of cells (default 5000; the estimate 2 sum_(k<r) C(h-1, k) "
+                        "is compared with it before any work)")
     p.add_argument("--initial", type=int, default=3, metavar="K",
                    help="points of the starting geometric grid, endpoints included (default 3)")
     p.add_argument("--max-points", type=int, default=400, metavar="N",
@@ -58,8 +66,13 @@ def add_path_parser(sub, epilog: str) -> None:
                         "counts (slow: solves several uniform grids)")
     p.add_argument("-o", "--output", required=True, metavar="CERT", help="certificate file to write (JSON)")
     p.add_argument("--patterns-out", metavar="FILE", default=None,
-                   help="write the scope's pattern set (.npz with D) for `certify check --patterns`")
-    p.add_argument("--report", metavar="FILE", default=None, help="also write an HTML report")
+                   help="write the scope's pattern set (.npz with D) for `certify check --patterns` "
+                        "(with --global: the cells' patterns; a global certificate is checked without "
+                        "--patterns)")
+    p.add_argument("--report", metavar="FILE", default=None,
+                   help="also write a report: .html or .md (plots beside a .md in <name>_files/): sections "
+                        "'Certified band', and with --diagnostics 'Active-set changes' and 'Width against "
+                        "lam'")
     p.add_argument("--diagnostics", action="store_true",
                    help="print numerical path diagnostics (not certified): support and minimal-width "
                         "changes, p-uniqueness intervals, C13 checks; also plotted in the --report. "
@@ -91,24 +104,39 @@ def cmd_path(args: argparse.Namespace) -> int:
     from certify.problem import Problem, convert_lambda
     from certify.solve.working_set import SolverOptions
 
-    if args.global_scope:
-        raise InputError("--global is not supported for paths yet: a certified path over all activation "
-                         "patterns needs the global machinery at every grid point; pass --patterns (or "
-                         "--gates) for a given pattern scope")
+    if args.global_scope and args.patterns:
+        raise InputError("--global and --patterns exclude each other: the scope is either all activation "
+                         "patterns or the given pattern set")
+    if args.max_cells is not None and not args.global_scope:
+        raise InputError("--max-cells is the cell budget of --global; pass --global or leave it out")
+    if args.report:
+        from certify.report.sections import report_format
+
+        report_format(args.report)  # a bad extension fails before any work
     X, y = load_data(args.data, target_column=args.target_column)
     a = convert_lambda(args.lam_min, args.convention, X.shape[0])
     b = convert_lambda(args.lam_max, args.convention, X.shape[0])
     problem = Problem(X, y, b, bias=args.bias)
-    D = _scope_matrix(args, problem)
     options = SolverOptions(gap_tol=args.gap_tol)
 
     def progress(stage: str, done: int, total: int) -> None:
         if not args.quiet and (done == total or done % 10 == 0):
             print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
-    result = certify_path(problem.X, problem.y, D, a, b, args.eps, relative=args.relative, bias=args.bias,
-                          options=options, initial=args.initial, max_points=args.max_points,
-                          progress=progress)
+    if args.global_scope:
+        from certify.global_path import DEFAULT_MAX_CELLS, certify_global_path
+
+        result, cells = certify_global_path(
+            problem.X, problem.y, a, b, args.eps, relative=args.relative, bias=args.bias, options=options,
+            initial=args.initial, max_points=args.max_points,
+            max_cells=DEFAULT_MAX_CELLS if args.max_cells is None else args.max_cells, progress=progress)
+        D, scope_line = cells.D, cells.describe()
+    else:
+        D = _scope_matrix(args, problem)
+        result = certify_path(problem.X, problem.y, D, a, b, args.eps, relative=args.relative, bias=args.bias,
+                              options=options, initial=args.initial, max_points=args.max_points,
+                              progress=progress)
+        scope_line = f"{D.shape[1]} patterns"
     Path(args.output).write_text(to_json(result.document), encoding="ascii")
     if args.patterns_out:
         np.savez(args.patterns_out, D=D)
@@ -119,17 +147,19 @@ def cmd_path(args: argparse.Namespace) -> int:
         diagnostics = diagnose_certified_path(result, problem.X, problem.y, D, bias=args.bias)
     if args.report:
         from certify.check.path import check_data_certificate
-        from certify.report.path import render_path_html
+        from certify.report.path import write_path_report
 
         report = check_data_certificate(result.document, problem.X.tolist(), problem.y.tolist())
-        Path(args.report).write_text(render_path_html(result, report, diagnostics), encoding="utf-8")
+        write_path_report(args.report, result, report, diagnostics)
     if not args.quiet:
         kind = "relative" if args.relative else "absolute"
         print(f"certified eps-path over [{approx(a)}, {approx(b)}], eps = {approx(result.eps)} ({kind}), "
-              f"{D.shape[1]} patterns")
+              f"{scope_line}")
         print(f"adaptive grid: {result.points} points ({result.solves} solves, {result.rounds} rounds, "
               f"{result.seconds['total']:.1f} s)")
-        print(f"zero network optimal over the scope for every lam >= {approx(result.threshold)}")
+        print(f"zero network optimal over the scope for every lam >= {approx(result.threshold)}"
+              + (" (among all networks of any width: lam_max over all patterns is at most this)"
+                 if args.global_scope else ""))
         print(f"certificate written to {args.output}" + (f"; report to {args.report}" if args.report else ""))
         if args.diagnostics:
             print("\n".join(diagnostics.summary_lines()))

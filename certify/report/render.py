@@ -457,7 +457,7 @@ def render_markdown(problem: Problem, network: Network, result: object, check_re
 
 
 def write_report(path: str | Path, problem: Problem, network: Network, result: object,
-                 check_report: object = None, selftest: object = None) -> Path:
+                 check_report: object = None, selftest: object = None, sections: Sequence = ()) -> Path:
     """Write an HTML (``.html``, ``.htm``) or Markdown (``.md``, ``.markdown``) report.
 
     A Markdown report's figures go into the folder ``<stem>_files/`` beside it.
@@ -470,6 +470,9 @@ def write_report(path: str | Path, problem: Problem, network: Network, result: o
         As for :func:`render_html`.
     selftest : SelftestResult, optional
         HTML only: adds the "Theory self-test" section (:func:`render_html`).
+    sections : sequence of certify.report.sections.Section, optional
+        Extra sections in both formats (their figures go into ``<stem>_files/`` for Markdown),
+        inserted before "Conventions and inputs".
 
     Returns
     -------
@@ -486,10 +489,12 @@ def write_report(path: str | Path, problem: Problem, network: Network, result: o
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        text = render_html(problem, network, result, check_report, selftest=selftest)
+        text = render_html(problem, network, result, check_report, selftest=selftest,
+                           sections=[s.html() for s in sections])
     elif suffix in (".md", ".markdown"):
-        text = render_markdown(problem, network, result, check_report,
-                               image_dir=path.parent / f"{path.stem}_files")
+        folder = path.parent / f"{path.stem}_files"
+        text = render_markdown(problem, network, result, check_report, image_dir=folder,
+                               sections=[s.markdown(folder, folder.name) for s in sections])
     else:
         raise InputError(f"report path must end in .html, .htm, .md or .markdown, got {path.name!r}")
     path.write_text(text, encoding="utf-8")
