@@ -28,6 +28,10 @@ DESCRIPTION = (
     "are embedded).")
 
 
+DEFAULT_GATES = 50
+"""Gates of the default scope (seeded Gaussian gates) when neither --patterns nor --global is given."""
+
+
 def add_path_parser(sub, epilog: str) -> None:
     """Register ``certify path`` on the sub-parsers ``sub``."""
     p = sub.add_parser("path", help="certified eps-path over a lam interval (one pattern scope)",
@@ -46,9 +50,11 @@ def add_path_parser(sub, epilog: str) -> None:
     p.add_argument("--patterns", metavar="FILE", default=None,
                    help="the pattern scope: .npz with D (n, P) or gates G (d, P) (d counts the bias "
                         "column with --bias); default: --gates seeded Gaussian gates")
-    p.add_argument("--gates", type=int, default=50, metavar="P",
-                   help="number of seeded Gaussian gates when --patterns is not given (default 50)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the gates (default 0)")
+    p.add_argument("--gates", type=int, default=None, metavar="P",
+                   help=f"number of seeded Gaussian gates when neither --patterns nor --global is given "
+                        f"(default {DEFAULT_GATES})")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of the gates (default 0; only with the gate scope)")
     p.add_argument("--global", dest="global_scope", action="store_true",
                    help="scope = all activation patterns: every cell of the data's hyperplane arrangement "
                         "(exit 3 when it may have more than --max-cells cells); not with --patterns")
@@ -90,9 +96,10 @@ def _scope_matrix(args: argparse.Namespace, problem) -> np.ndarray:
         pat = validate_patterns(load_patterns(args.patterns), problem.n, problem.features.shape[1])
         strings = list(dict.fromkeys(given_pattern_strings(problem, pat)))
         return np.array([decode(p, problem.n) for p in strings], dtype=np.uint8).T
-    if args.gates < 1:
-        raise InputError(f"--gates must be at least 1, got {args.gates}")
-    return gate_patterns(problem.features, args.gates, args.seed)
+    gates = DEFAULT_GATES if args.gates is None else args.gates
+    if gates < 1:
+        raise InputError(f"--gates must be at least 1, got {gates}")
+    return gate_patterns(problem.features, gates, 0 if args.seed is None else args.seed)
 
 
 def cmd_path(args: argparse.Namespace) -> int:
@@ -107,6 +114,9 @@ def cmd_path(args: argparse.Namespace) -> int:
     if args.global_scope and args.patterns:
         raise InputError("--global and --patterns exclude each other: the scope is either all activation "
                          "patterns or the given pattern set")
+    if (args.global_scope or args.patterns) and (args.gates is not None or args.seed is not None):
+        raise InputError("--gates and --seed choose the seeded gate scope; they do not apply with "
+                         f"{'--global' if args.global_scope else '--patterns'}")
     if args.max_cells is not None and not args.global_scope:
         raise InputError("--max-cells is the cell budget of --global; pass --global or leave it out")
     if args.report:

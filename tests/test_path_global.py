@@ -245,6 +245,14 @@ def test_cli_global_over_budget_exits_3_and_global_with_patterns_is_an_input_err
     rc = main(["path", "--data", str(data), "--lam-min", "0.1", "--lam-max", "3", "--eps", "0.02",
                "--max-cells", "10", "-o", str(cert)])
     assert rc == 2 and "--max-cells is the cell budget of --global" in capsys.readouterr().err
+    for scope, option in ((["--global"], ["--gates", "5"]), (["--global"], ["--seed", "1"]),
+                          (["--patterns", str(pats)], ["--gates", "5"])):
+        rc = main(["path", "--data", str(data), "--lam-min", "0.1", "--lam-max", "3", "--eps", "0.02",
+                   *scope, *option, "-o", str(cert)])
+        err = capsys.readouterr().err
+        assert rc == 2 and "--gates and --seed choose the seeded gate scope" in err, err
+        assert scope[0] in err.split("do not apply with")[1]
+    assert not cert.exists()
 
 
 @pytest.mark.parametrize("which", ["gauss_path", "flips_path"])
