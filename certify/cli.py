@@ -441,6 +441,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from certify.fit import fit
     from certify.io.data import load_data
     from certify.io.patterns import load_patterns, validate_patterns
+    from certify.patterns.sources import DEFAULT_MAX_FLIPS
     from certify.problem import Problem, convert_lambda
     from certify.verify import given_pattern_strings, verify
 
@@ -470,7 +471,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
         if result.refined:
             print(f"refinement: NC {result.objectives[0]:.10g} -> {result.objectives[-1]:.10g} in "
                   f"{result.rounds} rounds, {result.patterns.shape[1]} patterns visited"
-                  + ("" if result.stationary else " (round limit reached before stationarity)"))
+                  + ("" if result.stationary or result.limited
+                     else " (round limit reached before stationarity)"))
+            if result.limited:
+                ties = ", ".join(f"neuron {j}: {t}" for j, t in result.limited)
+                print(f"refinement limited: near ties ({ties}) exceed max_flips = {DEFAULT_MAX_FLIPS}, so "
+                      "only the cells across one near-tie hyperplane were added for those neurons; the "
+                      "network is not known to be stationary (the certificate below states what holds)")
         if result.fallbacks:
             print(f"note: the fast solver fell back to cvxpy + Clarabel in {result.fallbacks} solve(s)")
         print(summary(verification))

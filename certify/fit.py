@@ -37,6 +37,9 @@ class FitResult:
 
     ``solver`` names the solver used; ``fallbacks`` counts rounds where the fast solver failed
     and the cvxpy reference was used instead.
+    ``limited`` lists ``(neuron, near ties)`` for neurons whose adjacent cells were over the
+    refinement budget (:attr:`certify.solve.refine.RefinementResult.limited`); then ``stationary``
+    is False.
     """
 
     network: Network
@@ -47,6 +50,7 @@ class FitResult:
     stationary: bool
     solver: str = "fast"
     fallbacks: int = 0
+    limited: tuple[tuple[int, int], ...] = ()
 
 
 def _to_network(W1: np.ndarray, w2: np.ndarray, bias: bool) -> Network:
@@ -98,4 +102,4 @@ def fit(problem: Problem, patterns: np.ndarray | None = None, gates: int = 50, s
     res = refine(X, y, lam, D, engine, progress=progress)
     net = _to_network(res.network.W1, res.network.w2, problem.bias)
     return FitResult(net, res.patterns, True, res.rounds, res.objectives, res.stationary, solver,
-                     getattr(engine, "fallbacks", 0))
+                     getattr(engine, "fallbacks", 0), tuple(res.limited))

@@ -33,28 +33,48 @@ def adjacent_patterns(X: np.ndarray, W1: np.ndarray, near_tie: float = DEFAULT_N
     """Every cell adjacent to each neuron: its pattern with any subset of near-tie signs flipped.
 
     A point ``k`` is a near tie of neuron ``j`` when ``|x_k^T W1_j| <= near_tie ||x_k|| ||W1_j||``
-    (``x_k != 0``). Raises BudgetError when a neuron has more than ``max_flips`` near ties.
+    (``x_k != 0``). Raises BudgetError when a neuron has more than ``max_flips`` near ties
+    (:func:`adjacent_cells` returns a partial set instead).
+    """
+    patterns, limited = adjacent_cells(X, W1, near_tie, max_flips)
+    if limited:
+        j, ties = limited[0]
+        raise BudgetError(f"neuron {j} has {ties} near ties (> max_flips = {max_flips}); "
+                          f"2^{ties} adjacent cells is over budget")
+    return patterns
+
+
+def adjacent_cells(X: np.ndarray, W1: np.ndarray, near_tie: float = DEFAULT_NEAR_TIE,
+                   max_flips: int = DEFAULT_MAX_FLIPS) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The cells adjacent to each neuron, within a budget: ``(patterns (n, P), limited)``.
+
+    A neuron with at most ``max_flips`` near ties (as in :func:`adjacent_patterns`) contributes its
+    pattern with every subset of its near-tie signs flipped (``2^t`` cells). A neuron with more
+    contributes only its pattern and the ``t`` cells across one near-tie hyperplane each, and is
+    listed in ``limited`` as ``(neuron, t)``: for it the set is NOT every adjacent cell.
     """
     xn = np.linalg.norm(X, axis=1)
     pre = X @ W1
     cols = []
+    limited = []
     for j in range(W1.shape[1]):
         wn = np.linalg.norm(W1[:, j])
         if wn == 0:
             continue
         base = (pre[:, j] >= 0).astype(np.uint8)
         near = np.flatnonzero((np.abs(pre[:, j]) <= near_tie * xn * wn) & (xn > 0))
+        largest = near.size
         if near.size > max_flips:
-            raise BudgetError(f"neuron {j} has {near.size} near ties (> max_flips = {max_flips}); "
-                              f"2^{near.size} adjacent cells is over budget")
-        for size in range(near.size + 1):
+            limited.append((j, int(near.size)))
+            largest = 1
+        for size in range(largest + 1):
             for subset in combinations(near, size):
                 pat = base.copy()
                 pat[list(subset)] ^= 1
                 cols.append(pat)
     if not cols:
-        return np.zeros((X.shape[0], 0), np.uint8)
-    return unique_columns(np.array(cols).T)
+        return np.zeros((X.shape[0], 0), np.uint8), limited
+    return unique_columns(np.array(cols).T), limited
 
 
 def union(*sources: np.ndarray) -> np.ndarray:

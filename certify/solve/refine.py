@@ -18,7 +18,7 @@ import numpy as np
 from certify.convex.mapping import blocks_to_network, nc_objective
 from certify.errors import InputError, SolverError
 from certify.network import Network
-from certify.patterns.sources import DEFAULT_NEAR_TIE, adjacent_patterns, union
+from certify.patterns.sources import DEFAULT_NEAR_TIE, adjacent_cells, union
 from certify.solve.working_set import Solution, SolverOptions, WarmStart, solve
 
 Solver = Callable[[np.ndarray, np.ndarray, float, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -39,7 +39,11 @@ class RefinementResult:
     rounds : int
     stationary : bool
         The last round added no new adjacent cell (the network is optimal over them all,
-        to the solver's accuracy).
+        to the solver's accuracy). False when ``limited`` is not empty.
+    limited : list of (neuron, near ties)
+        Neurons of the final network with more than ``max_flips`` near ties: only the cells across
+        one of their near-tie hyperplanes were added (:func:`certify.patterns.sources.adjacent_cells`),
+        so the network is not known to be optimal over every cell adjacent to them.
     """
 
     network: Network
@@ -47,6 +51,7 @@ class RefinementResult:
     objectives: list[float] = field(default_factory=list)
     rounds: int = 0
     stationary: bool = False
+    limited: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _network(weights: np.ndarray, signs: np.ndarray) -> Network:
@@ -56,8 +61,8 @@ def _network(weights: np.ndarray, signs: np.ndarray) -> Network:
 
 def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solver,
            near_tie: float = DEFAULT_NEAR_TIE, max_rounds: int = 30,
-           progress: Callable[[int, float, int], None] | None = None, scope: str = "accumulate"
-           ) -> RefinementResult:
+           progress: Callable[[int, float, int], None] | None = None, scope: str = "accumulate",
+           max_flips: int | None = None) -> RefinementResult:
     """Refine the optimum over patterns ``D`` to a network optimal over its adjacent cells.
 
     Parameters
@@ -75,6 +80,10 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
         solves over the cells adjacent to the current network only (it is feasible there, so NC
         cannot increase), dropping older cells; once a round gains less than 1e-9 relative it
         continues as ``"accumulate"``, so the stopping rule and its guarantee are the same.
+    max_flips : int, optional
+        A neuron with more near ties than this gets only the cells across one near-tie hyperplane
+        each (default :data:`certify.patterns.sources.DEFAULT_MAX_FLIPS`); the result lists it in
+        ``limited`` and is then not called stationary.
     """
     if scope not in ("local", "accumulate"):
         raise InputError(f"scope must be 'local' or 'accumulate'; got {scope!r}.")
@@ -86,10 +95,13 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
     current = scope
     solved_over = S  # the pattern set the current network is optimal over
     for rnd in range(1, max_rounds + 1):
-        adjacent = adjacent_patterns(X, net.W1, near_tie)
+        adjacent, limited = (adjacent_cells(X, net.W1, near_tie) if max_flips is None
+                             else adjacent_cells(X, net.W1, near_tie, max_flips))
         S_new = union(solved_over, adjacent)
         if S_new.shape[1] == solved_over.shape[1]:
-            result.stationary = True  # optimal over a set that holds every adjacent cell
+            # optimal over a set that holds every adjacent cell, unless some neuron's were limited
+            result.stationary = not limited
+            result.limited = limited
             break
         S = S_new if current == "accumulate" else union(adjacent)
         weights, signs = solver(X, y, lam, S)
@@ -111,6 +123,9 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
         result.objectives.append(best)
         if progress is not None:
             progress(rnd, best, S.shape[1])
+    if not result.stationary:
+        _, result.limited = (adjacent_cells(X, net.W1, near_tie) if max_flips is None
+                             else adjacent_cells(X, net.W1, near_tie, max_flips))
     result.network, result.patterns = net, solved_over
     return result
 
