@@ -116,16 +116,11 @@ def global_scope(features: np.ndarray, max_cells: int = DEFAULT_MAX_CELLS, time_
     if len(set(plist)) != len(plist):
         raise CertifyError("internal error: two witnesses of the enumeration lie in the same cell")
     D = np.array([list(c) for c in codes], dtype=np.uint8).reshape(len(codes), n).T
-    info = enum.arrangement
-    if enum.scheme == "count":
-        completeness = {"kind": "count", "hyperplanes": info.hyperplanes, "rank": info.rank,
-                        "regions": info.bound}
-    else:
-        completeness = {"kind": "flips", "hyperplanes": info.hyperplanes, "rank": info.rank,
-                        "nonfacets": enum.nonfacets}
+    completeness = enum.completeness_evidence()
     scope = {"kind": "global", "cells": [{"u": [int_to_str(v) for v in u]} for u in enum.witnesses],
              "completeness": completeness, "patterns_sha256": patterns_digest(n, plist)}
-    return GlobalScope(np.ascontiguousarray(D), plist, scope, enum.scheme, info.hyperplanes, info.rank,
+    arr = enum.arrangement
+    return GlobalScope(np.ascontiguousarray(D), plist, scope, enum.scheme, arr.hyperplanes, arr.rank,
                        enum.seconds)
 
 

@@ -116,13 +116,7 @@ def global_gap_claim(ctx: ExactContext, X: np.ndarray, enum: Enumeration, progre
     den = den0 * td
     rho = [tn * v for v in rho0]
     lower = dual.dual_value(rho, den, ctx.y)
-    arr = enum.arrangement
-    if enum.scheme == "count":
-        completeness = {"kind": "count", "hyperplanes": arr.hyperplanes, "rank": arr.rank,
-                        "regions": arr.bound}
-    else:
-        completeness = {"kind": "flips", "hyperplanes": arr.hyperplanes, "rank": arr.rank,
-                        "nonfacets": enum.nonfacets}
+    completeness = enum.completeness_evidence()
     evidence_cells = [{"u": [int_to_str(v) for v in u],
                        "mu_idx": [list(i) if tn else [] for i in idx_pair],
                        "mu_num": [[int_to_str(tn * v) for v in num] if tn else [] for num in num_pair]}

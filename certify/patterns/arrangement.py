@@ -100,6 +100,17 @@ class Enumeration:
     def count(self) -> int:
         return len(self.witnesses)
 
+    def completeness_evidence(self) -> dict:
+        """The ``completeness`` object of a certificate (docs/certificate-format.md, global_gap):
+        ``count`` with the hyperplanes, rank and region bound, or ``flips`` with the Farkas proofs."""
+        arr = self.arrangement
+        if self.scheme == "count":
+            return {"kind": "count", "hyperplanes": arr.hyperplanes, "rank": arr.rank, "regions": arr.bound}
+        if self.scheme == "flips":
+            return {"kind": "flips", "hyperplanes": arr.hyperplanes, "rank": arr.rank,
+                    "nonfacets": self.nonfacets}
+        raise ValueError(f"the enumeration is not complete ({self.scheme}): no completeness evidence")
+
 
 def describe(X: np.ndarray) -> Arrangement:
     """Exact hyperplane classes, rank and cell bound of the features ``X`` (n, d)."""
