@@ -36,7 +36,11 @@ import numpy as np
 def _data(name: str, n: int | None) -> tuple[np.ndarray, np.ndarray]:
     from sklearn import datasets
 
-    X, y = (datasets.load_diabetes if name == "diabetes" else datasets.load_breast_cancer)(return_X_y=True)
+    if name == "wine":  # regression of the first column (alcohol) on the other twelve
+        data = datasets.load_wine().data
+        X, y = np.delete(data, 0, axis=1), data[:, 0]
+    else:
+        X, y = (datasets.load_diabetes if name == "diabetes" else datasets.load_breast_cancer)(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     y = (y - y.mean()) / y.std()
     return (X[:n], y[:n]) if n else (X, y)
@@ -100,7 +104,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lam", nargs="+", default=["20", "50"])
     parser.add_argument("--n", type=int, default=None, help="first n points only (default: all)")
-    parser.add_argument("--dataset", choices=["diabetes", "breast_cancer"], default="diabetes")
+    parser.add_argument("--dataset", choices=["diabetes", "breast_cancer", "wine"], default="diabetes")
     args = parser.parse_args()
     X, y = _data(args.dataset, args.n)
     print(f"{args.dataset}, standardized: n = {X.shape[0]}, d = {X.shape[1]}")
