@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from certify import __version__
-from certify.errors import BudgetError, CertifyError
+from certify.errors import BudgetError, CertifyError, InputError
 from certify.exact.rational import approx, parse_rational
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUDGET = 0, 1, 2, 3
@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--gates", type=int, default=50, metavar="P",
                    help="number of seeded Gaussian gates when --patterns is not given (default 50)")
     f.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the gates (default 0)")
+    f.add_argument("--max-flips", type=int, default=None, metavar="K",
+                   help="refinement budget: a neuron with more than K near ties (default 10) gets only the "
+                        "cells across one near-tie hyperplane each (2^K adjacent cells otherwise)")
     f.add_argument("--no-refine", action="store_true",
                    help="return the optimum of the sampled program (certificate scoped to the pattern "
                         "set written by --patterns-out)")
@@ -445,6 +448,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from certify.problem import Problem, convert_lambda
     from certify.verify import given_pattern_strings, verify
 
+    if args.max_flips is not None and args.max_flips < 0:
+        raise InputError(f"--max-flips must be at least 0, got {args.max_flips}")
     X, y = load_data(args.data, target_column=args.target_column)
     problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
     start = None
@@ -459,7 +464,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
                   flush=True)
 
     result = fit(problem, start, gates=args.gates, seed=args.seed, refine_network=not args.no_refine,
-                 progress=progress, solver=args.solver)
+                 progress=progress, solver=args.solver, max_flips=args.max_flips)
     result.network.save(args.output)
     if args.patterns_out:
         np.savez(args.patterns_out, D=result.patterns)
@@ -475,7 +480,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
                      else " (round limit reached before stationarity)"))
             if result.limited:
                 ties = ", ".join(f"neuron {j}: {t}" for j, t in result.limited)
-                print(f"refinement limited: near ties ({ties}) exceed max_flips = {DEFAULT_MAX_FLIPS}, so "
+                flips = DEFAULT_MAX_FLIPS if args.max_flips is None else args.max_flips
+                print(f"refinement limited: near ties ({ties}) exceed max_flips = {flips}, so "
                       "only the cells across one near-tie hyperplane were added for those neurons; the "
                       "network is not known to be stationary (the certificate below states what holds)")
         if result.fallbacks:
@@ -513,7 +519,6 @@ def cmd_optimal_set(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from certify.errors import InputError
     from certify.pruning import prune
     from certify.pruning.report import prune_summary
 

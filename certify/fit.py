@@ -75,7 +75,7 @@ class _WithFallback:
 
 def fit(problem: Problem, patterns: np.ndarray | None = None, gates: int = 50, seed: int = 0,
         refine_network: bool = True, progress: Callable[[int, float, int], None] | None = None,
-        solver: str = "fast") -> FitResult:
+        solver: str = "fast", max_flips: int | None = None) -> FitResult:
     """Fit a network by convex optimization over activation patterns (see module docstring).
 
     Parameters
@@ -89,6 +89,10 @@ def fit(problem: Problem, patterns: np.ndarray | None = None, gates: int = 50, s
     refine_network : bool, default=True
     progress : optional callable ``(round, NC, number of patterns)``.
     solver : {"fast", "cvxpy"}, default="fast"
+    max_flips : int, optional
+        Refinement budget: a neuron with more near ties gets only the cells across one near-tie
+        hyperplane each (default :data:`certify.patterns.sources.DEFAULT_MAX_FLIPS`; see
+        :func:`certify.solve.refine.refine`).
     """
     if solver not in SOLVERS:
         raise InputError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}.")
@@ -99,7 +103,7 @@ def fit(problem: Problem, patterns: np.ndarray | None = None, gates: int = 50, s
         weights, signs = engine(X, y, lam, D)
         net = blocks_to_network(weights, signs, bias=problem.bias)
         return FitResult(net, D, False, 0, [], False, solver, getattr(engine, "fallbacks", 0))
-    res = refine(X, y, lam, D, engine, progress=progress)
+    res = refine(X, y, lam, D, engine, progress=progress, max_flips=max_flips)
     net = _to_network(res.network.W1, res.network.w2, problem.bias)
     return FitResult(net, res.patterns, True, res.rounds, res.objectives, res.stationary, solver,
                      getattr(engine, "fallbacks", 0), tuple(res.limited))

@@ -81,3 +81,24 @@ def test_refine_with_a_tiny_budget_reports_limited_neurons_and_never_calls_them_
     assert {j for j, _ in tiny.limited} == {j for j in live if _near_ties(X, tiny.network.W1[:, j])}
     assert tiny.limited and not tiny.stationary  # these seeds end with neurons on data hyperplanes
     assert full.stationary and full.limited == []  # the default budget covers them all
+
+
+def test_cli_fit_reports_limited_refinement_and_its_certificate_is_accepted(tmp_path, capsys):
+    from certify.cli import main
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((25, 2))
+    y = np.sin(2 * X[:, 0]) + 0.1 * rng.standard_normal(25)
+    data = tmp_path / "d.npz"
+    np.savez(data, X=X, y=y)
+    net = tmp_path / "net.npz"
+    rc = main(["fit", "--data", str(data), "--lam", "0.05", "--bias", "--gates", "6", "--seed", "1",
+               "--max-flips", "0", "-o", str(net)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "refinement limited: near ties (neuron " in out and "exceed max_flips = 0" in out
+    assert "not known to be stationary" in out
+    rc = main(["check", str(tmp_path / "net.cert.json"), "--data", str(data), "--model", str(net)])
+    assert rc == 0 and "ACCEPTED" in capsys.readouterr().out
+    rc = main(["fit", "--data", str(data), "--lam", "0.05", "--max-flips", "-1", "-o", str(net)])
+    assert rc == 2 and "--max-flips must be at least 0" in capsys.readouterr().err
