@@ -40,7 +40,8 @@ def _data(name: str, n: int | None) -> tuple[np.ndarray, np.ndarray]:
         data = datasets.load_wine().data
         X, y = np.delete(data, 0, axis=1), data[:, 0]
     else:
-        X, y = (datasets.load_diabetes if name == "diabetes" else datasets.load_breast_cancer)(return_X_y=True)
+        loader = datasets.load_diabetes if name == "diabetes" else datasets.load_breast_cancer
+        X, y = loader(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     y = (y - y.mean()) / y.std()
     return (X[:n], y[:n]) if n else (X, y)
