@@ -18,7 +18,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from certify.check.checker import check_certificate
@@ -137,6 +137,7 @@ def test_polish_fixes_duplicates_noise_and_near_kinks_fixed_instance():
 
 @at_most(6)
 @given(seed=st.integers(0, 400), noise=st.sampled_from([0.0, 1e-9, 1e-8]))
+@example(seed=353, noise=0.0)  # Newton from the y-perturbed re-solve cycled between two cells (CI)
 def test_polished_derivatives_match_finite_differences(seed, noise):
     """C15 after the polish: on perturbed optima the hypotheses hold and the derivatives match central
     differences of independent re-solves to 1e-3 relative (fit, block weights, balanced network)."""

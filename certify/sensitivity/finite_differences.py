@@ -77,8 +77,8 @@ def _rel(fd: np.ndarray, exact: np.ndarray) -> float:
 
 def compare(problem: Problem, network: Network, kernel: Sensitivity, lam_step: float = 1e-5,
             y_step: float = 1e-5, targets: tuple[int, ...] = (0,), options: SolverOptions = TIGHT,
-            accept_gap: float = 1e-9, accept_violation: float = 1e-9, newton: bool = True
-            ) -> list[FDComparison]:
+            accept_gap: float = 1e-9, accept_violation: float = 1e-9, newton: bool = True,
+            agree: float = 1e-6) -> list[FDComparison]:
     """Compare the kernel's derivatives at ``network`` with central differences of re-solves.
 
     Parameters
@@ -110,7 +110,12 @@ def compare(problem: Problem, network: Network, kernel: Sensitivity, lam_step: f
         reaches relative gaps ~1e-12, but its weights are then accurate only to ~1e-6 along the
         ill-conditioned directions of ``J``, which swamps differences with small steps; the refinement
         changes the numbers, not the active set, and converges to the root of the KKT equations whatever
-        the Jacobian, so it does not build the kernel's derivative formula into the comparison.
+        the Jacobian, so it does not build the kernel's derivative formula into the comparison. Where
+        Newton from the re-solve does not converge (its cells can cycle) or lands on a point whose fit
+        differs from the re-solve's, Newton starts from ``network`` instead (the same KKT equations at
+        the perturbed data); either result is used only when its fit agrees with the re-solve's.
+    agree : float, default=1e-6
+        That agreement: ``||fit - fit of the re-solve|| <= agree * max(1, ||fit of the re-solve||)``.
 
     Returns
     -------
@@ -120,7 +125,8 @@ def compare(problem: Problem, network: Network, kernel: Sensitivity, lam_step: f
     Raises
     ------
     SolverError
-        When a re-solve does not converge.
+        When a re-solve does not converge, or (``newton``) neither Newton refinement converges to the
+        re-solve's fit.
     """
     if not kernel.valid:
         raise ValueError("the kernel result has no derivatives (a hypothesis fails)")
@@ -135,11 +141,24 @@ def compare(problem: Problem, network: Network, kernel: Sensitivity, lam_step: f
             W = _block_weights(sol, D, kernel)
             return (D * (X @ (sol.U - sol.H))).sum(axis=1), W, _balanced(W, kernel)
         b = sol.blocks()
-        pol = polish(Problem(X, y_, lam_), blocks_to_network(b.weights, b.signs))
-        if not pol.converged:
-            raise SolverError(f"Newton refinement of the re-solve at lam={lam_:.6g} failed: {pol.message}")
-        W = _matched(pol.network, kernel)
-        return pol.network.predict(X), W, _balanced(W, kernel)
+        fit = (D * (X @ (sol.U - sol.H))).sum(axis=1)
+        perturbed = Problem(X, y_, lam_)
+        messages = []
+        # Newton from the re-solve itself; if its cells cycle or it lands elsewhere, Newton from the
+        # given network (the same equations at the perturbed data). Either is used only where its fit
+        # agrees with the independent re-solve's (the optimal fit is unique: strong convexity).
+        for start in (blocks_to_network(b.weights, b.signs), network):
+            pol = polish(perturbed, start)
+            if not pol.converged:
+                messages.append(pol.message)
+                continue
+            off = float(np.linalg.norm(pol.network.predict(X) - fit))
+            if off <= agree * max(1.0, float(np.linalg.norm(fit))):
+                W = _matched(pol.network, kernel)
+                return pol.network.predict(X), W, _balanced(W, kernel)
+            messages.append(f"its fit is {off:.3g} from the re-solve's")
+        raise SolverError(f"Newton refinement of the re-solve at lam={lam_:.6g} failed: "
+                          + "; ".join(messages))
 
     out = []
     h = lam_step * lam
