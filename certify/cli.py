@@ -20,6 +20,7 @@ import numpy as np
 from certify import __version__
 from certify.errors import BudgetError, CertifyError, InputError
 from certify.exact.rational import approx, parse_rational
+from certify.patterns.sources import DEFAULT_MAX_FLIPS
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUDGET = 0, 1, 2, 3
 
@@ -167,9 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--gates", type=int, default=50, metavar="P",
                    help="number of seeded Gaussian gates when --patterns is not given (default 50)")
     f.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the gates (default 0)")
-    f.add_argument("--max-flips", type=int, default=None, metavar="K",
-                   help="refinement budget: a neuron with more than K near ties (default 10) gets only the "
-                        "cells across one near-tie hyperplane each (2^K adjacent cells otherwise)")
+    f.add_argument("--max-flips", type=int, default=DEFAULT_MAX_FLIPS, metavar="K",
+                   help=f"refinement budget: a neuron with more than K near ties (default "
+                        f"{DEFAULT_MAX_FLIPS}) gets only the cells across one near-tie hyperplane each "
+                        "(2^K adjacent cells otherwise)")
     f.add_argument("--no-refine", action="store_true",
                    help="return the optimum of the sampled program (certificate scoped to the pattern "
                         "set written by --patterns-out)")
@@ -444,11 +446,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from certify.fit import fit
     from certify.io.data import load_data
     from certify.io.patterns import load_patterns, validate_patterns
-    from certify.patterns.sources import DEFAULT_MAX_FLIPS
     from certify.problem import Problem, convert_lambda
     from certify.verify import given_pattern_strings, verify
 
-    if args.max_flips is not None and args.max_flips < 0:
+    if args.max_flips < 0:
         raise InputError(f"--max-flips must be at least 0, got {args.max_flips}")
     X, y = load_data(args.data, target_column=args.target_column)
     problem = Problem(X, y, convert_lambda(args.lam, args.convention, X.shape[0]), bias=args.bias)
@@ -480,8 +481,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
                      else " (round limit reached before stationarity)"))
             if result.limited:
                 ties = ", ".join(f"neuron {j}: {t}" for j, t in result.limited)
-                flips = DEFAULT_MAX_FLIPS if args.max_flips is None else args.max_flips
-                print(f"refinement limited: near ties ({ties}) exceed max_flips = {flips}, so "
+                print(f"refinement limited: near ties ({ties}) exceed max_flips = {args.max_flips}, so "
                       "only the cells across one near-tie hyperplane were added for those neurons; the "
                       "network is not known to be stationary (the certificate below states what holds)")
         if result.fallbacks:

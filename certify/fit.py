@@ -24,7 +24,7 @@ import numpy as np
 from certify.convex.mapping import blocks_to_network
 from certify.errors import InputError, SolverError
 from certify.network import Network
-from certify.patterns.sources import gate_patterns, union
+from certify.patterns.sources import DEFAULT_MAX_FLIPS, gate_patterns, union
 from certify.problem import Problem
 from certify.solve.refine import FastSolver, Solver, cvxpy_solver, refine
 
@@ -75,7 +75,7 @@ class _WithFallback:
 
 def fit(problem: Problem, patterns: np.ndarray | None = None, gates: int = 50, seed: int = 0,
         refine_network: bool = True, progress: Callable[[int, float, int], None] | None = None,
-        solver: str = "fast", max_flips: int | None = None) -> FitResult:
+        solver: str = "fast", max_flips: int = DEFAULT_MAX_FLIPS) -> FitResult:
     """Fit a network by convex optimization over activation patterns (see module docstring).
 
     Parameters
@@ -89,10 +89,9 @@ def fit(problem: Problem, patterns: np.ndarray | None = None, gates: int = 50, s
     refine_network : bool, default=True
     progress : optional callable ``(round, NC, number of patterns)``.
     solver : {"fast", "cvxpy"}, default="fast"
-    max_flips : int, optional
+    max_flips : int, default=:data:`certify.patterns.sources.DEFAULT_MAX_FLIPS`
         Refinement budget: a neuron with more near ties gets only the cells across one near-tie
-        hyperplane each (default :data:`certify.patterns.sources.DEFAULT_MAX_FLIPS`; see
-        :func:`certify.solve.refine.refine`).
+        hyperplane each (see :func:`certify.solve.refine.refine`).
     """
     if solver not in SOLVERS:
         raise InputError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}.")

@@ -18,7 +18,7 @@ import numpy as np
 from certify.convex.mapping import blocks_to_network, nc_objective
 from certify.errors import InputError, SolverError
 from certify.network import Network
-from certify.patterns.sources import DEFAULT_NEAR_TIE, adjacent_cells, union
+from certify.patterns.sources import DEFAULT_MAX_FLIPS, DEFAULT_NEAR_TIE, adjacent_cells, union
 from certify.solve.working_set import Solution, SolverOptions, WarmStart, solve
 
 Solver = Callable[[np.ndarray, np.ndarray, float, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -62,7 +62,7 @@ def _network(weights: np.ndarray, signs: np.ndarray) -> Network:
 def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solver,
            near_tie: float = DEFAULT_NEAR_TIE, max_rounds: int = 30,
            progress: Callable[[int, float, int], None] | None = None, scope: str = "accumulate",
-           max_flips: int | None = None) -> RefinementResult:
+           max_flips: int = DEFAULT_MAX_FLIPS) -> RefinementResult:
     """Refine the optimum over patterns ``D`` to a network optimal over its adjacent cells.
 
     Parameters
@@ -80,10 +80,9 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
         solves over the cells adjacent to the current network only (it is feasible there, so NC
         cannot increase), dropping older cells; once a round gains less than 1e-9 relative it
         continues as ``"accumulate"``, so the stopping rule and its guarantee are the same.
-    max_flips : int, optional
+    max_flips : int, default=:data:`certify.patterns.sources.DEFAULT_MAX_FLIPS`
         A neuron with more near ties than this gets only the cells across one near-tie hyperplane
-        each (default :data:`certify.patterns.sources.DEFAULT_MAX_FLIPS`); the result lists it in
-        ``limited`` and is then not called stationary.
+        each; the result lists it in ``limited`` and is then not called stationary.
     """
     if scope not in ("local", "accumulate"):
         raise InputError(f"scope must be 'local' or 'accumulate'; got {scope!r}.")
@@ -95,8 +94,7 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
     current = scope
     solved_over = S  # the pattern set the current network is optimal over
     for rnd in range(1, max_rounds + 1):
-        adjacent, limited = (adjacent_cells(X, net.W1, near_tie) if max_flips is None
-                             else adjacent_cells(X, net.W1, near_tie, max_flips))
+        adjacent, limited = adjacent_cells(X, net.W1, near_tie, max_flips)
         S_new = union(solved_over, adjacent)
         if S_new.shape[1] == solved_over.shape[1]:
             # optimal over a set that holds every adjacent cell, unless some neuron's were limited
@@ -123,9 +121,8 @@ def refine(X: np.ndarray, y: np.ndarray, lam: float, D: np.ndarray, solver: Solv
         result.objectives.append(best)
         if progress is not None:
             progress(rnd, best, S.shape[1])
-    if not result.stationary:
-        _, result.limited = (adjacent_cells(X, net.W1, near_tie) if max_flips is None
-                             else adjacent_cells(X, net.W1, near_tie, max_flips))
+    else:  # round limit: the final network's limited neurons (a break above has recorded them)
+        result.limited = adjacent_cells(X, net.W1, near_tie, max_flips)[1]
     result.network, result.patterns = net, solved_over
     return result
 
