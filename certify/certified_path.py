@@ -43,6 +43,7 @@ from certify.errors import BudgetError, CertifyError, InputError
 from certify.exact.digest import data_digest, patterns_digest
 from certify.exact.rational import approx
 from certify.network import Network
+from certify.problem import with_bias_column
 from certify.solve.working_set import Solution, SolverOptions, solve
 
 DEFAULT_MAX_POINTS = 400
@@ -105,7 +106,7 @@ class _Grid:
     def __init__(self, X: np.ndarray, y: np.ndarray, bias: bool, D: np.ndarray, pattern_list: list[str],
                  scope: dict, options: SolverOptions | None, warm: bool = True, exact: bool = True) -> None:
         self.X_raw, self.y_list = X.tolist(), y.tolist()
-        self.features = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
+        self.features = with_bias_column(X, bias)
         self.y, self.bias, self.D = y, bias, D
         self.pattern_list, self.scope = pattern_list, scope
         self.options, self.warm, self.exact = options, warm, exact

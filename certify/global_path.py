@@ -38,6 +38,7 @@ from certify.exact.digest import patterns_digest
 from certify.exact.dyadic import DyadicMatrix
 from certify.exact.rational import int_to_str
 from certify.patterns.arrangement import describe, enumerate_cells
+from certify.problem import with_bias_column
 from certify.solve.working_set import SolverOptions
 
 DEFAULT_MAX_CELLS = 5_000
@@ -167,7 +168,7 @@ def certify_global_path(X: np.ndarray, y: np.ndarray, lam_min: object, lam_max: 
     X, y = check_data(X, y)
     if max_cells < 1:
         raise BudgetError(f"max_cells must be at least 1, got {max_cells}")
-    features = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
+    features = with_bias_column(X, bias)
     start = time.perf_counter()
     cells = global_scope(features, max_cells, time_budget, progress)
     result = certify_path(X, y, cells.D, lam_min, lam_max, eps, relative=relative, bias=bias, options=options,

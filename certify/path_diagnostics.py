@@ -46,6 +46,7 @@ import numpy as np
 from certify.convex.mapping import Blocks
 from certify.errors import InputError
 from certify.optimal_set.analysis import OptimalSet, Tolerances, optimal_set
+from certify.problem import with_bias_column
 
 LABEL = ("numerical diagnosis from float solutions (not a certified claim); theory.md §4 and §6: "
          "continuity is guaranteed where the solution is p-unique throughout an interval")
@@ -443,7 +444,7 @@ def diagnose_certified_path(result, X: np.ndarray, y: np.ndarray, D: np.ndarray,
     ``cone_tol``) widen the scope for every grid point (appended after ``D``, so block
     indices mean the same pattern all along the path).
     """
-    features = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else np.asarray(X, float)
+    features = with_bias_column(X, bias)
     tol = tolerances or Tolerances()
     scope = np.asarray(D, np.uint8)
     for entry in result.entries:  # first pass: one common scope, so block indices agree along the path

@@ -35,6 +35,12 @@ CONVENTIONS = {
 }
 
 
+def with_bias_column(X: np.ndarray, bias: bool) -> np.ndarray:
+    """``X`` (float64) with a column of ones appended when ``bias`` (certify's bias convention)."""
+    X = np.asarray(X, dtype=float)
+    return np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
+
+
 def convert_lambda(lam: object, convention: str, n: int) -> Fraction:
     """Convert a regularization strength from another convention to certify's.
 
@@ -107,9 +113,7 @@ class Problem:
     @property
     def features(self) -> np.ndarray:
         """``X`` with the ones column appended when ``bias`` is set (float64, (n, d[+1]))."""
-        if self.bias:
-            return np.hstack([self.X, np.ones((self.n, 1))])
-        return self.X
+        return with_bias_column(self.X, self.bias)
 
     def digest(self) -> str:
         """SHA-256 of ``(X, y)`` in the canonical encoding of :mod:`certify.exact.digest`."""
