@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from certify.report.plots import _figure, _png, data_uri
+from certify.report.plots import _figure, _png
+from certify.report.sections import figure_html, table_html, table_md
 from certify.report.values import md_escape
 
 TITLE = "Accuracy against width"
@@ -102,26 +103,18 @@ def section_markdown(curves: Sequence[WidthCurve], widths: Sequence[int], image_
     if image_link:
         lines += [f"![{md_escape(metric_name)} and training objective against width]({image_link})", ""]
     lines += [f"*{md_escape(_caption(metric_name))}*", ""]
-    header = [md_escape(h) for h in _header(curves, metric_name)]
-    lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "---|" * len(header))
-    lines += ["| " + " | ".join(md_escape(v) for v in r) + " |" for r in table_rows(curves, widths)]
+    lines.append(table_md(_header(curves, metric_name), table_rows(curves, widths)))
     return "\n".join(lines) + "\n"
 
 
 def section_html(curves: Sequence[WidthCurve], widths: Sequence[int], png: bytes | None,
                  metric_name: str = "test accuracy") -> str:
     """The section as an HTML fragment (the figure embedded as base64)."""
-    esc = html.escape
-    parts = [f"<section><h2>{esc(TITLE)}</h2>"]
+    parts = [f"<section><h2>{html.escape(TITLE)}</h2>"]
     if png is not None:
-        parts.append(f'<figure><img alt="{esc(metric_name)} against width" src="{data_uri(png)}">'
-                     f"<figcaption>{esc(_caption(metric_name))}</figcaption></figure>")
-    parts.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in _header(curves, metric_name))
-                 + "</tr></thead><tbody>")
-    for r in table_rows(curves, widths):
-        parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>")
-    parts.append("</tbody></table></section>")
+        parts.append(figure_html(png, f"{metric_name} against width", _caption(metric_name)))
+    parts.append(table_html(_header(curves, metric_name), table_rows(curves, widths)))
+    parts.append("</section>")
     return "".join(parts)
 
 
