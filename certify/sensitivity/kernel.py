@@ -150,23 +150,24 @@ def _design(X: np.ndarray, pattern: np.ndarray, sign: int) -> np.ndarray:
     return sign * pattern.astype(float)[:, None] * X
 
 
-def _tight_rows(X: np.ndarray, u: np.ndarray, tol: float) -> np.ndarray:
+def tight_rows(X: np.ndarray, u: np.ndarray, tol: float) -> np.ndarray:
+    """Rows ``k`` with ``x_k != 0`` and ``|x_k^T u| <= tol ||x_k||`` (``u`` a unit vector)."""
     norms = np.linalg.norm(X, axis=1)
     return np.flatnonzero((norms > 0) & (np.abs(X @ u) <= tol * norms))
 
 
-def _multipliers(X: np.ndarray, r: np.ndarray, lam: float, pattern: np.ndarray, sign: int,
+def least_squares_multipliers(X: np.ndarray, r: np.ndarray, lam: float, pattern: np.ndarray, sign: int,
                  u: np.ndarray, tight: np.ndarray) -> tuple[np.ndarray, float]:
     """Least-squares ``rho`` of ``K rho = Z^T r - lam u`` and the residual norm."""
     g = _design(X, pattern, sign).T @ r - lam * u
-    K = _constraint_columns(X, pattern, tight)
+    K = constraint_columns(X, pattern, tight)
     if K.shape[1] == 0:
         return np.zeros(0), float(np.linalg.norm(g))
     rho, *_ = np.linalg.lstsq(K, g, rcond=None)
     return rho, float(np.linalg.norm(K @ rho - g))
 
 
-def _constraint_columns(X: np.ndarray, pattern: np.ndarray, tight: np.ndarray) -> np.ndarray:
+def constraint_columns(X: np.ndarray, pattern: np.ndarray, tight: np.ndarray) -> np.ndarray:
     """``K_b``: columns ``-(2 D_b[k] - 1) x_k`` for the tight rows ``k``, (d, |T_b|)."""
     return -cone_rows(X, pattern.astype(float))[tight].T
 
@@ -200,7 +201,7 @@ def _merge_active(X, patterns, signs, weights, tol: Tolerances) -> tuple[list[li
     groups: list[list[int]] = []
     for b in active[np.argsort(-norms[active], kind="stable")]:
         u = weights[:, b] / norms[b]
-        tight = _tight_rows(X, u, tol.tight)  # equal direction and patterns equal off these: equal fits
+        tight = tight_rows(X, u, tol.tight)  # equal direction and patterns equal off these: equal fits
         for g in groups:
             c = g[0]
             if signs[c] == signs[b] and 1.0 - float(u @ weights[:, c]) / norms[c] <= tol.duplicate \
@@ -259,7 +260,7 @@ def sensitivity(X: np.ndarray, y: np.ndarray, lam: float, patterns: np.ndarray, 
         rep = g[0]
         w = weights[:, g].sum(axis=1)
         u = w / np.linalg.norm(w)
-        tight = np.zeros(0, int) if gated else _tight_rows(X, u, tol.tight)
+        tight = np.zeros(0, int) if gated else tight_rows(X, u, tol.tight)
         members = list(g)
         # inactive duplicates: same sign, pattern differing from rep's only on tight rows
         for c in range(patterns.shape[1]):
@@ -272,13 +273,13 @@ def sensitivity(X: np.ndarray, y: np.ndarray, lam: float, patterns: np.ndarray, 
                 grouped.add(c)
         rho_rep = None
         for c in members:
-            rho, res = _multipliers(X, r, lam, patterns[:, c], signs[c], u, tight)
+            rho, res = least_squares_multipliers(X, r, lam, patterns[:, c], signs[c], u, tight)
             stat_res = max(stat_res, res / lam)
             if rho.size and rho.min() / lam < min_rho:
                 min_rho, worst_rho = float(rho.min() / lam), f"block {c}, row {tight[int(np.argmin(rho))]}"
             if c == rep:
                 rho_rep = rho
-        K = _constraint_columns(X, patterns[:, rep], tight)
+        K = constraint_columns(X, patterns[:, rep], tight)
         if K.shape[1] > 0:
             s = np.linalg.svd(K / np.linalg.norm(K, axis=0), compute_uv=False)
             ratio = float(s[-1] / s[0]) if K.shape[1] < d else 0.0
@@ -341,7 +342,7 @@ def system(X: np.ndarray, lam: float, active: list[ActiveBlock]
     n, d = X.shape
     Z = np.hstack([_design(X, a.pattern, a.sign) for a in active])
     nw = d * len(active)
-    Ks = [_constraint_columns(X, a.pattern, a.tight) for a in active]
+    Ks = [constraint_columns(X, a.pattern, a.tight) for a in active]
     nt = sum(K.shape[1] for K in Ks)
     J = np.zeros((nw + nt, nw + nt))
     J[:nw, :nw] = Z.T @ Z

@@ -47,11 +47,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from certify.convex.correlation import cone_rows, correlation_vector
+from certify.convex.correlation import correlation_vectors
 from certify.convex.mapping import nc_objective
 from certify.errors import InputError
 from certify.network import Network
 from certify.problem import Problem
+from certify.sensitivity.kernel import (
+    ActiveBlock,
+    constraint_columns,
+    least_squares_multipliers,
+    system,
+    tight_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -200,20 +207,18 @@ class PolishResult:
                 "tolerances": self.tolerances.as_dict(), "message": self.message, "log": self.log}
 
 
-def _tight(X: np.ndarray, norms: np.ndarray, w: np.ndarray, tol: float) -> np.ndarray:
-    u = w / np.linalg.norm(w)
-    return np.flatnonzero((norms > 0) & (np.abs(X @ u) <= tol * norms))
+def _tight(X: np.ndarray, w: np.ndarray, tol: float) -> np.ndarray:
+    return tight_rows(X, w / np.linalg.norm(w), tol)
 
 
 def _blocks(X: np.ndarray, W1: np.ndarray, w2: np.ndarray, tol: PolishTolerances
             ) -> tuple[list[_Block], list[_Block]]:
     """Merged blocks of the network (largest first), split into kept and noise candidates."""
-    norms_x = np.linalg.norm(X, axis=1)
     pre = X @ W1
     weights = np.abs(w2)[None, :] * W1
     size = np.linalg.norm(weights, axis=0)
     live = [j for j in np.argsort(-size, kind="stable") if size[j] > 0 and np.any(pre[:, j] > 0)]
-    blocks = _merge(X, norms_x, [_Block([int(j)], 1 if w2[j] > 0 else -1, (pre[:, j] >= 0).astype(np.uint8),
+    blocks = _merge(X, [_Block([int(j)], 1 if w2[j] > 0 else -1, (pre[:, j] >= 0).astype(np.uint8),
                                         weights[:, j].copy()) for j in live], tol)
     top = max((float(np.linalg.norm(b.weight)) for b in blocks), default=0.0)
     kept = [b for b in blocks if np.linalg.norm(b.weight) > tol.drop * top]
@@ -221,7 +226,7 @@ def _blocks(X: np.ndarray, W1: np.ndarray, w2: np.ndarray, tol: PolishTolerances
     return kept, noise
 
 
-def _merge(X: np.ndarray, norms_x: np.ndarray, blocks: list[_Block], tol: PolishTolerances) -> list[_Block]:
+def _merge(X: np.ndarray, blocks: list[_Block], tol: PolishTolerances) -> list[_Block]:
     """Merge blocks of equal sign and direction whose patterns differ only on rows tight for both."""
     out: list[_Block] = []
     for b in sorted(blocks, key=lambda c: -float(np.linalg.norm(c.weight))):
@@ -230,7 +235,7 @@ def _merge(X: np.ndarray, norms_x: np.ndarray, blocks: list[_Block], tol: Polish
             ua = a.weight / np.linalg.norm(a.weight)
             if a.sign != b.sign or 1.0 - float(u @ ua) > tol.merge:
                 continue
-            near = np.intersect1d(_tight(X, norms_x, a.weight, tol.tight), _tight(X, norms_x, u, tol.tight))
+            near = np.intersect1d(_tight(X, a.weight, tol.tight), tight_rows(X, u, tol.tight))
             if np.all(np.isin(np.flatnonzero(a.pattern != b.pattern), near)):
                 a.members.extend(b.members)
                 a.weight = a.weight + b.weight
@@ -268,11 +273,6 @@ def _share_cells(blocks: list[_Block], log: list[str], passes: int) -> bool:
     return changed
 
 
-def _constraints(X: np.ndarray, b: _Block) -> np.ndarray:
-    """``K_b``: columns ``-(2 D_b[k] - 1) x_k`` for the tight rows (the kernel's convention)."""
-    return -cone_rows(X, b.pattern.astype(float))[b.tight].T
-
-
 def _residual(X, y, lam, blocks, w, rho):
     """``G(w, rho)`` and the fit."""
     n, d = X.shape
@@ -283,7 +283,7 @@ def _residual(X, y, lam, blocks, w, rho):
     col = 0
     for i, b in enumerate(blocks):
         sl = slice(i * d, (i + 1) * d)
-        K = _constraints(X, b)
+        K = constraint_columns(X, b.pattern, b.tight)
         g[sl] += lam * w[sl] / np.linalg.norm(w[sl]) + K @ rho[col:col + K.shape[1]]
         out_c.append(K.T @ w[sl])
         col += K.shape[1]
@@ -291,8 +291,6 @@ def _residual(X, y, lam, blocks, w, rho):
 
 
 def _jacobian(X, lam, blocks, w, Z):
-    from certify.sensitivity.kernel import ActiveBlock, system
-
     d = X.shape[1]
     active = [ActiveBlock(i, tuple(b.members), b.sign, b.pattern, w[i * d:(i + 1) * d], b.tight, np.zeros(0))
               for i, b in enumerate(blocks)]
@@ -306,14 +304,10 @@ def _newton(X, y, lam, blocks, tol: PolishTolerances, gate: bool = True):
     w = np.concatenate([b.weight for b in blocks])
     # least-squares multipliers at the start
     _, fit, Z = _residual(X, y, lam, blocks, w, np.zeros(sum(len(b.tight) for b in blocks)))
-    rho_parts = []
-    for i, b in enumerate(blocks):
-        K = _constraints(X, b)
-        if K.shape[1]:
-            sl = slice(i * d, (i + 1) * d)
-            g = Z[:, sl].T @ (y - fit) - lam * w[sl] / np.linalg.norm(w[sl])
-            rho_parts.append(np.linalg.lstsq(K, g, rcond=None)[0])
-    rho = np.concatenate(rho_parts) if rho_parts else np.zeros(0)
+    parts = [w[i * d:(i + 1) * d] for i in range(len(blocks))]
+    rho = np.concatenate([np.zeros(0)] + [
+        least_squares_multipliers(X, y - fit, lam, b.pattern, b.sign, wb / np.linalg.norm(wb), b.tight)[0]
+        for b, wb in zip(blocks, parts, strict=True)])
     nw = d * len(blocks)
     G, fit, Z = _residual(X, y, lam, blocks, w, rho)
     norm = start = float(np.linalg.norm(G))
@@ -348,9 +342,11 @@ def _newton(X, y, lam, blocks, tol: PolishTolerances, gate: bool = True):
     return w, rho, norm, it, start
 
 
-def _dual(X, r, lam, pattern, sign) -> float:
-    g = sign * X.T @ (pattern.astype(float) * r)
-    return float(np.linalg.norm(correlation_vector(g, cone_rows(X, pattern.astype(float))))) / lam
+def _duals(X: np.ndarray, r: np.ndarray, lam: float, blocks: list[_Block]) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks' correlation vectors ``v_b`` at the residual ``r`` (d, B) and ``||v_b|| / lam`` (B,)."""
+    patterns = np.array([b.pattern for b in blocks], dtype=np.uint8).reshape(len(blocks), X.shape[0]).T
+    V = correlation_vectors(X, r, patterns, np.array([b.sign for b in blocks], dtype=int))
+    return V, np.linalg.norm(V, axis=0) / lam
 
 
 def polish(problem: Problem, network: Network, tolerances: PolishTolerances | None = None) -> PolishResult:
@@ -384,7 +380,7 @@ def polish(problem: Problem, network: Network, tolerances: PolishTolerances | No
     live = {j for b in kept + noise for j in b.members}
     dead = [j for j in range(network.width) if j not in live]
     for b in kept:
-        b.tight = _tight(X, norms_x, b.weight, tol.tight)
+        b.tight = _tight(X, b.weight, tol.tight)
     released = added = restored = vanishing = iterations = 0
     log: list[str] = [f"neurons {dead} have a zero fit column on the data: dropped"] if dead else []
     converged, message = False, ""
@@ -447,7 +443,7 @@ def polish(problem: Problem, network: Network, tolerances: PolishTolerances | No
             changed = True
             log.append(f"pass {passes}: block(s) of neurons {[v.members for v in vanished]} vanishing "
                        f"(norm <= {tol.drop:g} max): dropped")
-        merged = _merge(X, norms_x, kept, tol)
+        merged = _merge(X, kept, tol)
         if len(merged) < len(kept):
             kept = merged
             changed = True
@@ -459,16 +455,15 @@ def polish(problem: Problem, network: Network, tolerances: PolishTolerances | No
             others = [_Block([], -b.sign, b.pattern.copy(), np.zeros(d)) for b in kept
                       if (b.pattern.tobytes(), -b.sign) not in keys]
             candidates = noise + others
-            duals = [_dual(X, r, lam, b.pattern, b.sign) for b in candidates]
-            worst = int(np.argmax(duals)) if duals else 0
-            if duals and duals[worst] > 1.0 + tol.dual:
+            V, duals = _duals(X, r, lam, candidates)
+            worst = int(np.argmax(duals)) if duals.size else 0
+            if duals.size and duals[worst] > 1.0 + tol.dual:
                 back = candidates[worst]
                 if worst < len(noise):
                     noise.pop(worst)
-                g = back.sign * X.T @ (back.pattern.astype(float) * r)
-                v = correlation_vector(g, cone_rows(X, back.pattern.astype(float)))
+                v = V[:, worst]
                 back.weight = v / np.linalg.norm(v) * 10 * tol.drop * max(sizes)
-                back.tight = _tight(X, norms_x, back.weight, tol.tight)
+                back.tight = _tight(X, back.weight, tol.tight)
                 kept.append(back)
                 restored += 1
                 changed = True
@@ -484,7 +479,7 @@ def polish(problem: Problem, network: Network, tolerances: PolishTolerances | No
         message = f"no consistent active set after {tol.max_passes} passes"
     fit = sum((b.sign * (b.pattern.astype(float) * (X @ b.weight)) for b in kept), np.zeros(n))
     r = y - fit
-    dropped_dual = max((_dual(X, r, lam, b.pattern, b.sign) for b in noise), default=0.0)
+    dropped_dual = float(_duals(X, r, lam, noise)[1].max(initial=0.0))
     net = _network(X, kept, tol, problem.bias)
     W1p = net.weights(problem.bias)
     after = nc_objective(X, y, lam, W1p, net.w2)
