@@ -125,7 +125,14 @@ class Scope:
     description: str
 
 
-def _claim_scope(scope: object, data: DataInputs, extra: dict) -> Scope:
+def _zero_context(data: DataInputs, lam: Fraction, extra: dict, what: str) -> ExactContext:
+    """The exact data with the zero network (one neuron, all weights 0) at ``lam``, charged first."""
+    extra["budget"].charge((data.n * (data.d + 2)) * PY, f"{what}: the exact data")
+    return ExactContext(data.X, data.y, [[0.0] for _ in range(data.d)], [0.0], [0.0] if data.bias else None,
+                        lam)
+
+
+def _claim_scope(scope: object, data: DataInputs, extra: dict, ctx: ExactContext | None = None) -> Scope:
     """The scope of a claim: ``given`` as it is (its patterns are checked per grid point by ``check_gap``),
     or ``global``, verified here once (proofs/path.md, "The global scope")."""
     kind = scope.get("kind") if isinstance(scope, dict) else None
@@ -133,13 +140,13 @@ def _claim_scope(scope: object, data: DataInputs, extra: dict) -> Scope:
         count = len(scope["patterns"]) if isinstance(scope.get("patterns"), list) else 0
         return Scope(scope, f"a given set of {count} patterns")
     if kind == "global":
-        return _global_scope(scope, data, extra)
+        return _global_scope(scope, data, extra, ctx)
     raise Reject("scope must be a given pattern set ({'kind': 'given', ...}) or all activation patterns "
                  "({'kind': 'global', ...}): a claim over a lam interval is about one fixed scope, not the "
                  "patterns of any one network")
 
 
-def _global_scope(scope: dict, data: DataInputs, extra: dict) -> Scope:
+def _global_scope(scope: dict, data: DataInputs, extra: dict, ctx: ExactContext | None) -> Scope:
     """Verify a global scope: its witnesses are interior points of pairwise distinct cells of the data's
     arrangement (features with the ones column when ``bias``) and the list is complete (checks 1 and 2
     of proofs/global_gap.md, by :func:`certify.check.global_gap.verify_cell_list`); its
@@ -152,9 +159,8 @@ def _global_scope(scope: dict, data: DataInputs, extra: dict) -> Scope:
     cells = scope["cells"]
     if not isinstance(cells, list) or not cells:
         raise Reject("scope.cells must be a non-empty list of cells")
-    budget.charge((data.n * (data.d + 2)) * PY, "the global scope: the exact data")
-    ctx = ExactContext(data.X, data.y, [[0.0] for _ in range(data.d)], [0.0], [0.0] if data.bias else None,
-                       Fraction(1))
+    if ctx is None:  # only its exact features are used
+        ctx = _zero_context(data, Fraction(1), extra, "the global scope")
     U = witnesses(cells, ctx.d, limits.max_digits, keys={"u"}, where="scope.cells")
     sub = _sub_budget(budget)
     try:
@@ -348,9 +354,7 @@ def check_zero_optimal_above(claim: dict, data: DataInputs, extra: dict) -> dict
     if threshold <= 0:
         raise Reject("threshold must be positive")
     ev = require_keys(claim["evidence"], {"den", "rho", "blocks"}, where="evidence")
-    extra["budget"].charge((data.n * (data.d + 2)) * PY, "zero_optimal_above: the exact data")
-    zero_w1 = [[0.0] for _ in range(data.d)]
-    ctx = ExactContext(data.X, data.y, zero_w1, [0.0], [0.0] if data.bias else None, threshold)
+    ctx = _zero_context(data, threshold, extra, "zero_optimal_above")
     den = rational(ev["den"], "evidence.den", limits.max_digits)
     rho = ev["rho"]
     if not isinstance(rho, list) or len(rho) != ctx.n:
@@ -360,7 +364,7 @@ def check_zero_optimal_above(claim: dict, data: DataInputs, extra: dict) -> dict
         if rational(v, f"evidence.rho[{k}]", limits.max_digits) * (1 << y_shift) != y_num[k] * den:
             raise Reject(f"evidence.rho[{k}] / den is not y[{k}]: the dual point must be y itself")
     objective = ctx.evaluation.objective  # 1/2 ||y||^2, the NC of the zero network
-    scope = _claim_scope(claim["scope"], data, extra)
+    scope = _claim_scope(claim["scope"], data, extra, ctx)
     _run_gap(ctx, scope.given, format_rational(objective), ev, extra, "zero_optimal_above")
     return {"threshold": format_rational(threshold), "zero_objective": format_rational(objective),
             "scope_description": scope.description}
