@@ -79,7 +79,8 @@ def lower_bounds(entries: list[GridEntry]) -> list[Fraction]:
     return out
 
 
-def _chord(lam_lo, L_lo, lam_hi, L_hi, lam):
+def chord(lam_lo: Fraction, L_lo: Fraction, lam_hi: Fraction, L_hi: Fraction, lam: Fraction) -> Fraction:
+    """The chord of the lower bounds through ``(lam_lo, L_lo)`` and ``(lam_hi, L_hi)`` at ``lam``."""
     return L_lo + (lam - lam_lo) / (lam_hi - lam_lo) * (L_hi - L_lo)
 
 
@@ -89,7 +90,7 @@ def piece_excess(entries: list[GridEntry], L: list[Fraction], k: int, j: int, to
     hi, lo = entries[k], entries[k + 1]
     worst = None
     for lam in (top, bottom):
-        low = _chord(lo.lam, L[k + 1], hi.lam, L[k], lam)
+        low = chord(lo.lam, L[k + 1], hi.lam, L[k], lam)
         val = entries[j].upper(lam) - low - (eps * low if relative else eps)
         worst = val if worst is None or val > worst else worst
     return worst

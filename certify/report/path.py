@@ -20,6 +20,7 @@ import html
 from fractions import Fraction
 from pathlib import Path
 
+from certify.certificates.path import chord
 from certify.report.plots import _figure, _png
 from certify.report.sections import (
     Raw,
@@ -89,9 +90,7 @@ def _piece_ends(result):
         hi, lo = entries[k], entries[k + 1]
         for j, top, bottom in seg.pieces(hi.lam, lo.lam):
             for lam_v in (top, bottom):
-                t = (lam_v - lo.lam) / (hi.lam - lo.lam)
-                c = L[k + 1] + t * (L[k] - L[k + 1])
-                yield k, j, lam_v, c, entries[j].upper(lam_v)
+                yield k, j, lam_v, chord(lo.lam, L[k + 1], hi.lam, L[k], lam_v), entries[j].upper(lam_v)
 
 
 def worst_ratio(result) -> Fraction | None:
