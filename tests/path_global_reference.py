@@ -91,7 +91,10 @@ class Arrangement:
                 out[c] = self.orient[k] * (1 if pat[k] else -1)
         return out
 
-    def complete(self, spec: object, pats: list[tuple]) -> bool:
+    def complete(self, spec: object, pats: list[tuple], integer=None) -> bool:
+        """Whether ``spec`` proves the list of cell patterns ``pats`` complete; ``integer`` parses the
+        integer strings of the Farkas proofs (default: a ``p`` string of :func:`tests.path_reference.q`)."""
+        integer = _int if integer is None else integer
         if not isinstance(spec, dict):
             return False
         kind = spec.get("kind")
@@ -109,7 +112,7 @@ class Arrangement:
         proved = set()
         for e in spec["nonfacets"]:
             c, t, idx = e["cell"], e["class"], e["idx"]
-            den, num = _int(e["den"]), [_int(v) for v in e["num"]]
+            den, num = integer(e["den"]), [integer(v) for v in e["num"]]
             if (not _is_int(c) or not _is_int(t) or not 0 <= c < len(pats) or not 0 <= t < self.h
                     or (c, t) in proved or den is None or den <= 0 or None in num or any(v < 0 for v in num)
                     or len(num) != len(idx)

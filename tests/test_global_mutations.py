@@ -5,20 +5,20 @@ the hyperplane classes (primitive integer representatives, first non-zero entry 
 by first row), the exact rank by Fraction elimination, the cell bound ``2 sum_{k<r} C(h-1, k)``,
 the witnesses' exact signs, the flip closure with its Farkas combinations, the one-cone bounds
 ``||s X^T D rho + X^T (2D - I) mu||^2 <= lam^2``, the dual value, and NC of the network with one
-neuron appended. Genuine certificates (built by ``certify``'s producers on seeded small instances:
-Gaussian data in general position, integer data with degenerate arrangements, with and without a
-bias) are mutated: rationals moved, entries negated, scaled, swapped, dropped and duplicated,
-cells removed and duplicated, witnesses moved, multipliers made negative, Farkas proofs dropped
-and altered, the improved neuron changed (with and without its objective recomputed). The checker
-must accept a mutant iff the reference says the mutated claim is true; truncated documents and
-mismatched inputs are rejected with a precise reason.
+neuron appended (the arrangement part, classes to flip closure, is the reference of
+:mod:`tests.path_global_reference`, shared with the global path's suite). Genuine certificates
+(built by ``certify``'s producers on seeded small instances: Gaussian data in general position,
+integer data with degenerate arrangements, with and without a bias) are mutated: rationals moved,
+entries negated, scaled, swapped, dropped and duplicated, cells removed and duplicated, witnesses
+moved, multipliers made negative, Farkas proofs dropped and altered, the improved neuron changed
+(with and without its objective recomputed). The checker must accept a mutant iff the reference says
+the mutated claim is true; truncated documents and mismatched inputs are rejected with a precise reason.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import math
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +36,7 @@ from certify.patterns.sampling import patterns_of_gates
 from certify.problem import Problem
 from certify.solve.cvxpy_reference import solve_crelu
 from certify.verify import exact_context
+from tests.path_global_reference import Arrangement
 
 F = Fraction
 SEED = 20_120
@@ -75,22 +76,6 @@ def fmt(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
-def frac_rank(rows: list[list[Fraction]]) -> int:
-    M = [list(r) for r in rows]
-    rk = 0
-    for c in range(len(M[0]) if M else 0):
-        piv = next((i for i in range(rk, len(M)) if M[i][c] != 0), None)
-        if piv is None:
-            continue
-        M[rk], M[piv] = M[piv], M[rk]
-        for i in range(len(M)):
-            if i != rk and M[i][c] != 0:
-                f = M[i][c] / M[rk][c]
-                M[i] = [a - f * b for a, b in zip(M[i], M[rk], strict=True)]
-        rk += 1
-    return rk
-
-
 class GlobalReference:
     def __init__(self, X, y, W1, w2, b1, lam: Fraction) -> None:
         bias = b1 is not None
@@ -101,31 +86,7 @@ class GlobalReference:
         self.cols = [[rows[i][j] for i in range(self.d)] for j in range(len(w2))]
         self.w2 = [F(v) for v in w2]
         self.lam = lam
-        self.live = [any(row) for row in self.X]
-        # classes: primitive integer representative with a positive first non-zero entry
-        self.reps: list[list[int]] = []
-        index: dict[tuple, int] = {}
-        self.cls, self.orient = [], []
-        for row in self.X:
-            if not any(row):
-                self.cls.append(-1)
-                self.orient.append(0)
-                continue
-            scale = math.lcm(*(v.denominator for v in row))
-            ints = [int(v * scale) for v in row]
-            g = math.gcd(*ints)
-            lead = next(v for v in ints if v)
-            s = 1 if lead > 0 else -1
-            rep = tuple(s * v // g for v in ints)
-            if rep not in index:
-                index[rep] = len(self.reps)
-                self.reps.append(list(rep))
-            self.cls.append(index[rep])
-            self.orient.append(s)
-        self.h = len(self.reps)
-        self.rank = frac_rank(self.X)
-        self.bound = 1 if self.h == 0 or self.rank == 0 else 2 * sum(math.comb(self.h - 1, k)
-                                                                     for k in range(self.rank))
+        self.arr = Arrangement(X, bias)  # hyperplane classes, rank, cell bound, completeness
         e = self.residual(self.cols, self.w2)
         self.objective = (sum((v * v for v in e), F(0)) / 2
                           + lam / 2 * (sum((v * v for c in self.cols for v in c), F(0))
@@ -160,11 +121,11 @@ class GlobalReference:
             u = [parse_i(v) for v in cell["u"]]
             if len(u) != self.d or None in u:
                 return None
-            vals = [sum((a * b for a, b in zip(x, u, strict=True)), F(0)) for x in self.X]
-            if any(v == 0 and live for v, live in zip(vals, self.live, strict=True)):
+            pat = self.arr.pattern(u)
+            if pat is None:
                 return None
-            pats.append(tuple(1 if v > 0 or not live else 0 for v, live in zip(vals, self.live, strict=True)))
-        if len(set(pats)) != len(pats) or not self.complete(ev["completeness"], pats):
+            pats.append(pat)
+        if len(set(pats)) != len(pats) or not self.arr.complete(ev["completeness"], pats, parse_i):
             return None
         for cell, pat in zip(cells, pats, strict=True):
             if len(cell["mu_idx"]) != 2 or len(cell["mu_num"]) != 2:
@@ -187,52 +148,6 @@ class GlobalReference:
                     return None
         inner = sum((r * t for r, t in zip(rho, self.y, strict=True)), F(0))
         return inner - sum((r * r for r in rho), F(0)) / 2
-
-    def signs(self, pat: tuple) -> list[int]:
-        out = [0] * self.h
-        for k, c in enumerate(self.cls):
-            if c >= 0:
-                out[c] = self.orient[k] * (1 if pat[k] else -1)
-        return out
-
-    def complete(self, spec: dict, pats: list[tuple]) -> bool:
-        kind = spec.get("kind")
-        ints = {key: spec.get(key) for key in ("hyperplanes", "rank", "regions")}
-        if kind == "count":
-            return (set(spec) == {"kind", "hyperplanes", "rank", "regions"}
-                    and all(is_int(v) for v in ints.values())
-                    and list(ints.values()) == [self.h, self.rank, self.bound]
-                    and len(pats) == self.bound)
-        if kind != "flips" or set(spec) != {"kind", "hyperplanes", "rank", "nonfacets"}:
-            return False
-        if not (is_int(ints["hyperplanes"]) and is_int(ints["rank"])
-                and (ints["hyperplanes"], ints["rank"]) == (self.h, self.rank)):
-            return False
-        sigs = [self.signs(p) for p in pats]
-        listed = {tuple(s) for s in sigs}
-        proved = set()
-        for e in spec["nonfacets"]:
-            c, t = e["cell"], e["class"]
-            den, idx, num = parse_i(e["den"]), e["idx"], [parse_i(v) for v in e["num"]]
-            if (not is_int(c) or not is_int(t) or not 0 <= c < len(pats) or not 0 <= t < self.h
-                    or (c, t) in proved or den is None or den <= 0 or None in num or any(v < 0 for v in num)
-                    or len(num) != len(idx)
-                    or any(not is_int(k) or not 0 <= k < self.h or k == t for k in idx)
-                    or any(a >= b for a, b in zip(idx, idx[1:], strict=False))):
-                return False
-            s = sigs[c]
-            for i in range(self.d):
-                if sum(v * s[k] * self.reps[k][i] for k, v in zip(idx, num, strict=True)) != \
-                        den * s[t] * self.reps[t][i]:
-                    return False
-            proved.add((c, t))
-        for c, s in enumerate(sigs):
-            for t in range(self.h):
-                flipped = list(s)
-                flipped[t] = -flipped[t]
-                if tuple(flipped) not in listed and (c, t) not in proved:
-                    return False
-        return True
 
     # not optimal --------------------------------------------------------------------------------
     def improved(self, c: dict) -> Fraction | None:
